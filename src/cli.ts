@@ -1,0 +1,200 @@
+// Entry point: parses argv, picks the output mode, runs one command, renders errors once.
+// Heavy modules (dockerode, ink, postgres) are imported inside actions so `--help` stays fast.
+import { Command } from 'commander';
+import { CancelledError, ExitCode, SubprocessError, UserError, isAbortError } from './errors.js';
+import { version } from './version.js';
+
+interface Globals {
+  config?: string;
+  yes?: boolean;
+  json?: boolean;
+}
+
+const controller = new AbortController();
+
+function onSignal(signal: NodeJS.Signals) {
+  if (controller.signal.aborted) process.exit(ExitCode.cancelled); // second Ctrl-C: leave now
+  process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: cancelling…\n`);
+  controller.abort(new CancelledError());
+}
+
+async function loadEffectiveConfig(globals: Globals, extra: { admin?: boolean; monitoring?: boolean } = {}) {
+  const { loadConfig } = await import('./config.js');
+  return loadConfig({ overrides: { ...(globals.config ? { configFile: globals.config } : {}), ...extra } });
+}
+
+async function mode(globals: Globals) {
+  const { outputMode } = await import('./commands/interaction.js');
+  return outputMode(globals);
+}
+
+function printJson(value: unknown) {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+const NOT_BUILT: Record<string, string> = {
+  data: 'copy an anonymized, FK-complete production subset into staging',
+  migrate: 'run the migration under the test harness',
+  validate: 'validate infrastructure, application, database, security, performance, integration',
+  checklist: 'show the live checklist of success criteria',
+  demo: 'bring up a built-in demo "production" database',
+};
+
+export function buildProgram(): Command {
+  const program = new Command('rehearse')
+    .description(
+      'Rehearse a risky production data migration in an isolated staging copy of the stack.\n' +
+        'Without a command, opens the guided wizard: setup → data → migrate → validate → checklist.',
+    )
+    .version(version, '-v, --version')
+    .option('-c, --config <file>', 'config file (default: rehearse.config.json|yaml in the current folder)')
+    .option('-y, --yes', 'answer confirmations with yes; runs without prompts (scripts, CI)')
+    .option('--json', 'machine-readable output: one JSON object per event on stdout, then the result')
+    .showHelpAfterError('(run `rehearse --help` for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok · 1 a check failed · 2 usage or configuration error · 130 cancelled.\n' +
+        'Environment: REHEARSE_IMAGES=local uses the stand-in images built by `npm run images`;\n' +
+        'REHEARSE_PORT_<NAME>, REHEARSE_IMAGE_<NAME>, REHEARSE_PROJECT override config (see `rehearse config`).',
+    )
+    .action(async () => {
+      const globals = program.opts<Globals>();
+      const { canPrompt } = await import('./commands/interaction.js');
+      if (globals.yes || globals.json || !canPrompt()) {
+        throw new UserError('The guided wizard needs an interactive terminal.', {
+          tryThis: 'Run a step on its own instead, e.g. `rehearse setup --yes` (see `rehearse --help`).',
+        });
+      }
+      const { config } = await loadEffectiveConfig(globals);
+      const { runWizard } = await import('./commands/wizard.js');
+      process.exitCode = await runWizard(config, controller);
+    });
+
+  program
+    .command('setup')
+    .description('bring up the isolated staging stack (app, nginx TLS, PostgreSQL, Redis), health-gated')
+    .option('--admin', 'also start pgAdmin (profile "admin")')
+    .option('--monitoring', 'also start Prometheus and Grafana (profile "monitoring")')
+    .option('--all', 'start every optional service (--admin --monitoring)')
+    .option('--regenerate-certs', 'make a new TLS certificate even if the current one is still valid')
+    .action(async (opts: { admin?: boolean; monitoring?: boolean; all?: boolean; regenerateCerts?: boolean }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals, { admin: opts.admin || opts.all, monitoring: opts.monitoring || opts.all });
+      const { runSetup } = await import('./commands/setup.js');
+      const ctx = await runSetup(config, { mode: await mode(globals), signal: controller.signal, regenerateCerts: !!opts.regenerateCerts });
+      const result = { ok: true, report: ctx.reportFile, urls: ctx.status?.urls, containers: ctx.status?.containers.map((c) => ({ name: c.name, health: c.health })) };
+      if (globals.json) process.stdout.write(JSON.stringify({ type: 'result', ...result }) + '\n');
+      else {
+        const { formatStatus } = await import('./commands/status.js');
+        process.stdout.write(`\nStaging is up.\n${formatStatus(ctx.status!)}\nReport: ${ctx.reportFile}\n`);
+      }
+    });
+
+  program
+    .command('status')
+    .description('containers, health, published ports and URLs of the staging stack')
+    .action(async () => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { showStatus } = await import('./commands/status.js');
+      await showStatus(config, !!globals.json);
+    });
+
+  program
+    .command('logs')
+    .description('show a service\'s logs (default: every service)')
+    .argument('[service]', 'app-staging, nginx-staging, postgres-staging, redis-staging, …')
+    .option('-f, --follow', 'keep streaming new lines')
+    .option('-n, --tail <lines>', 'lines from the end of each log', '200')
+    .action(async (service: string | undefined, opts: { follow?: boolean; tail: string }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { showLogs } = await import('./commands/logs.js');
+      await showLogs(config, service, { follow: !!opts.follow, tail: opts.tail, signal: controller.signal });
+    });
+
+  program
+    .command('down')
+    .description('stop and remove the staging containers (with --volumes, also its data: asks first)')
+    .option('--volumes', 'also remove the named volumes (staging database and Redis data); a backup is taken first')
+    .option('--no-backup', 'with --volumes: skip the backup of the staging database')
+    .action(async (opts: { volumes?: boolean; backup: boolean }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runDown } = await import('./commands/down.js');
+      await runDown(config, { volumes: !!opts.volumes, backup: opts.backup, flags: globals, signal: controller.signal });
+    });
+
+  program
+    .command('config')
+    .description('print the effective configuration (defaults < config file < environment < flags), secrets masked')
+    .action(async () => {
+      const globals = program.opts<Globals>();
+      const { config, source } = await loadEffectiveConfig(globals);
+      const { describeConfig } = await import('./commands/config.js');
+      if (globals.json) printJson(describeConfig(config, source));
+      else process.stdout.write((await import('yaml')).stringify(describeConfig(config, source)));
+    });
+
+  for (const [name, what] of Object.entries(NOT_BUILT)) {
+    program
+      .command(name)
+      .description(`${what} (not built yet)`)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action(() => {
+        throw new UserError(`\`rehearse ${name}\` is not built yet in this version (${version}).`, {
+          tryThis: 'Today `rehearse setup`, `status`, `logs`, `down` and `config` work; see the README for the plan.',
+        });
+      });
+  }
+  return program;
+}
+
+/** The one top-level error renderer. Returns the exit code. */
+export function renderError(error: unknown, json: boolean): number {
+  if (error instanceof CancelledError || isAbortError(error)) {
+    const note = error instanceof CancelledError ? error.stateNote : undefined;
+    if (json) process.stdout.write(JSON.stringify({ type: 'result', ok: false, cancelled: true, note }) + '\n');
+    else process.stderr.write(`Cancelled.${note ? ' ' + note : ''}\n`);
+    return ExitCode.cancelled;
+  }
+  if (error instanceof UserError) {
+    if (json) {
+      const extra = error instanceof SubprocessError ? { command: error.command, stderr: error.stderr } : {};
+      process.stdout.write(JSON.stringify({ type: 'result', ok: false, error: error.message, tryThis: error.tryThis, causes: error.causes, exitCode: error.exitCode, ...extra }) + '\n');
+    } else {
+      const lines = [`✖ ${error.message}`];
+      if (error instanceof SubprocessError && error.stderr) lines.push('', `  $ ${error.command}`, ...error.stderr.split('\n').map((l) => `  │ ${l}`));
+      if (error.causes.length) lines.push('', '  Common causes:', ...error.causes.filter(Boolean).map((c) => `    • ${c}`));
+      if (error.tryThis) lines.push('', `  Try: ${error.tryThis}`);
+      process.stderr.write(lines.join('\n') + '\n');
+    }
+    return error.exitCode;
+  }
+  const e = error as { code?: string; exitCode?: number };
+  if (e?.code?.startsWith?.('commander.')) return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  process.stderr.write(`✖ Unexpected error (a bug in rehearse; please report it with this output):\n${(error as Error)?.stack ?? String(error)}\n`);
+  return ExitCode.usage;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    // listr2 wraps task errors; unwrap to render the original.
+    const inner = (error as { error?: unknown })?.error ?? error;
+    return renderError(controller.signal.aborted ? new CancelledError(stateAfterCancel()) : inner, argv.includes('--json'));
+  }
+}
+
+let cancelNote: string | undefined;
+/** Commands record what state a cancel leaves the stack in, for the final message. */
+export const setCancelNote = (note: string) => (cancelNote = note);
+const stateAfterCancel = () => cancelNote ?? 'The stack was left as it was at the moment of cancelling; `rehearse status` shows it.';

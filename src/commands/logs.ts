@@ -1,0 +1,24 @@
+// `rehearse logs [service]`: compose's own log view of the stack, streamed through.
+import { execa } from 'execa';
+import type { Config } from '../config.js';
+import { UserError, CancelledError } from '../errors.js';
+import { composeArgs } from '../docker.js';
+import { stackNames } from '../paths.js';
+
+export async function showLogs(config: Config, service: string | undefined, opts: { follow: boolean; tail: string; signal: AbortSignal }): Promise<void> {
+  const services = Object.keys(stackNames(config).containers);
+  if (service && !services.includes(service)) {
+    throw new UserError(`There is no service "${service}" in the staging stack.`, { tryThis: `Use one of: ${services.join(', ')}.` });
+  }
+  if (!/^\d+$|^all$/.test(opts.tail)) throw new UserError(`--tail "${opts.tail}" is not a number of lines.`, { tryThis: 'e.g. --tail 100' });
+  const args = [...composeArgs(config, { allProfiles: true }), 'logs', '--no-color', '--tail', opts.tail, ...(opts.follow ? ['--follow'] : []), ...(service ? [service] : [])];
+  try {
+    await execa('docker', args, { cwd: config.workDir, stdio: ['ignore', 'inherit', 'inherit'], cancelSignal: opts.signal });
+  } catch (error) {
+    if (opts.signal.aborted) {
+      if (opts.follow) return; // Ctrl-C is how a follow ends
+      throw new CancelledError();
+    }
+    throw new UserError(`\`docker compose logs\` failed: ${(error as Error).message.split('\n')[0]}`, { tryThis: 'Is the stack set up? `rehearse status`' });
+  }
+}

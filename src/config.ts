@@ -1,0 +1,242 @@
+// The effective configuration: defaults < rehearse.config.(json|yaml) < environment < flags,
+// validated by one schema. Every other module takes a `Config` and never reads env or files itself.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UserError } from './errors.js';
+
+const port = z.number().int().min(1).max(65535);
+
+export const OFFICIAL_IMAGES = {
+  postgres: 'postgres:15-alpine',
+  redis: 'redis:7-alpine',
+  nginx: 'nginx:alpine',
+  node: 'node:20-alpine',
+  prometheus: 'prom/prometheus:v2.53.0',
+  grafana: 'grafana/grafana:11.1.0',
+  pgadmin: 'dpage/pgadmin4:8.9',
+} as const;
+
+/** Stand-ins built by `npm run images` (test/images) for machines without a registry. */
+export const LOCAL_IMAGES: Record<keyof typeof OFFICIAL_IMAGES, string> = {
+  postgres: 'rehearse-local/postgres:15',
+  redis: 'rehearse-local/redis:7',
+  nginx: 'rehearse-local/nginx:1',
+  node: 'rehearse-local/node:bookworm',
+  prometheus: 'rehearse-local/prometheus:2',
+  // No Debian package exists for these two; their profiles are checked at the compose-file level.
+  grafana: OFFICIAL_IMAGES.grafana,
+  pgadmin: OFFICIAL_IMAGES.pgadmin,
+};
+
+export const configSchema = z
+  .object({
+    project: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "-" and "_", starting with a letter or digit')
+      .default('1001-stories'),
+    workDir: z.string().default('.'),
+    bindAddress: z.string().default('127.0.0.1'),
+    ports: z
+      .object({
+        app: port.default(3001),
+        https: port.default(8080),
+        http: port.default(8081),
+        postgres: port.default(5434),
+        redis: port.default(6380),
+        pgadmin: port.default(5051),
+        prometheus: port.default(9091),
+        grafana: port.default(3002),
+      })
+      .strict()
+      .prefault({}),
+    database: z
+      .object({
+        name: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase SQL identifier').default('staging_db'),
+        user: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase SQL identifier').default('staging_user'),
+      })
+      .strict()
+      .prefault({}),
+    volumes: z
+      .object({
+        postgres: z.string().default('postgres_staging_data'),
+        redis: z.string().default('redis_staging_data'),
+        prometheus: z.string().default('prometheus_staging_data'),
+        grafana: z.string().default('grafana_staging_data'),
+        pgadmin: z.string().default('pgadmin_staging_data'),
+      })
+      .strict()
+      .prefault({}),
+    images: z
+      .object({
+        postgres: z.string().min(1).default(OFFICIAL_IMAGES.postgres),
+        redis: z.string().min(1).default(OFFICIAL_IMAGES.redis),
+        nginx: z.string().min(1).default(OFFICIAL_IMAGES.nginx),
+        node: z.string().min(1).default(OFFICIAL_IMAGES.node),
+        prometheus: z.string().min(1).default(OFFICIAL_IMAGES.prometheus),
+        grafana: z.string().min(1).default(OFFICIAL_IMAGES.grafana),
+        pgadmin: z.string().min(1).default(OFFICIAL_IMAGES.pgadmin),
+      })
+      .strict()
+      .prefault({}),
+    app: z
+      .object({
+        /** Use this image for app-staging instead of the bundled demo app. */
+        image: z.string().min(1).optional(),
+        /** Or build app-staging from this context (a folder with a Dockerfile). */
+        build: z.string().min(1).optional(),
+        /** The port the app listens on inside its container. */
+        internalPort: port.default(3000),
+        healthPath: z.string().startsWith('/').default('/api/health'),
+      })
+      .strict()
+      .refine((a) => !(a.image && a.build), { message: 'set app.image or app.build, not both' })
+      .prefault({}),
+    profiles: z
+      .object({ admin: z.boolean().default(false), monitoring: z.boolean().default(false) })
+      .strict()
+      .prefault({}),
+    preflight: z
+      .object({ minFreeDiskMb: z.number().int().min(0).default(2048) })
+      .strict()
+      .prefault({}),
+    timeouts: z
+      .object({
+        /** How long `compose up --wait` may take before setup gives up. */
+        upSeconds: z.number().int().min(10).default(180),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ImageName = keyof Config['images'];
+export type PortName = keyof Config['ports'];
+
+export const CONFIG_FILES = ['rehearse.config.json', 'rehearse.config.yaml', 'rehearse.config.yml'] as const;
+
+/** Flags that override config; the CLI maps argv onto these. */
+export interface ConfigOverrides {
+  configFile?: string;
+  admin?: boolean;
+  monitoring?: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+function readConfigFile(cwd: string, explicit: string | undefined): { file?: string; data: unknown } {
+  const candidates = explicit ? [explicit] : CONFIG_FILES.map((f) => f as string);
+  for (const name of candidates) {
+    const file = path.resolve(cwd, name);
+    if (!existsSync(file)) {
+      if (explicit) throw new UserError(`Config file ${file} does not exist.`, { tryThis: 'Check the path given to --config.' });
+      continue;
+    }
+    const text = readFileSync(file, 'utf8');
+    try {
+      return { file, data: file.endsWith('.json') ? JSON.parse(text) : parseYaml(text) };
+    } catch (error) {
+      throw new UserError(`${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`, {
+        tryThis: `Fix the syntax in ${path.basename(file)}, or move it away to run with defaults.`,
+      });
+    }
+  }
+  return { data: {} };
+}
+
+const upperSnake = (key: string) => key.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+
+/** The environment variables that map onto config keys, derived from the schema's own keys. */
+export function envBindings(): Array<{ env: string; key: string[]; kind: 'string' | 'number' | 'boolean' }> {
+  const shape = configSchema.shape;
+  const out: Array<{ env: string; key: string[]; kind: 'string' | 'number' | 'boolean' }> = [
+    { env: 'REHEARSE_PROJECT', key: ['project'], kind: 'string' },
+    { env: 'REHEARSE_WORK_DIR', key: ['workDir'], kind: 'string' },
+    { env: 'REHEARSE_BIND_ADDRESS', key: ['bindAddress'], kind: 'string' },
+    { env: 'REHEARSE_APP_IMAGE', key: ['app', 'image'], kind: 'string' },
+    { env: 'REHEARSE_APP_BUILD', key: ['app', 'build'], kind: 'string' },
+  ];
+  for (const name of Object.keys(shape.ports.unwrap().shape)) out.push({ env: `REHEARSE_PORT_${upperSnake(name)}`, key: ['ports', name], kind: 'number' });
+  for (const name of Object.keys(shape.images.unwrap().shape)) out.push({ env: `REHEARSE_IMAGE_${upperSnake(name)}`, key: ['images', name], kind: 'string' });
+  for (const name of Object.keys(shape.volumes.unwrap().shape)) out.push({ env: `REHEARSE_VOLUME_${upperSnake(name)}`, key: ['volumes', name], kind: 'string' });
+  return out;
+}
+
+function setPath(target: Record<string, unknown>, key: string[], value: unknown): void {
+  let node = target;
+  for (const part of key.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[key[key.length - 1]!] = value;
+}
+
+function getPath(source: unknown, key: (string | number | symbol)[]): unknown {
+  let node = source as Record<string | number | symbol, unknown> | undefined;
+  for (const part of key) node = node && typeof node === 'object' ? (node[part] as typeof node) : undefined;
+  return node;
+}
+
+/** Loads and validates the effective configuration; a bad value is a UserError naming key, value and what is allowed. */
+export function loadConfig(opts: { cwd?: string; env?: Env; overrides?: ConfigOverrides } = {}): { config: Config; source?: string } {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  const overrides = opts.overrides ?? {};
+  const { file, data } = readConfigFile(cwd, overrides.configFile);
+  if (data !== null && (typeof data !== 'object' || Array.isArray(data))) {
+    throw new UserError(`${file} must hold an object of settings.`, { tryThis: 'See "Configuration" in the README for the keys.' });
+  }
+  const raw = structuredClone((data ?? {}) as Record<string, unknown>);
+
+  const imagesMode = env.REHEARSE_IMAGES;
+  if (imagesMode !== undefined && imagesMode !== '') {
+    if (imagesMode !== 'local' && imagesMode !== 'official') {
+      throw new UserError(`REHEARSE_IMAGES="${imagesMode}" is not allowed; use "local" (stand-ins built by \`npm run images\`) or "official".`);
+    }
+    if (imagesMode === 'local') for (const [name, image] of Object.entries(LOCAL_IMAGES)) setPath(raw, ['images', name], image);
+  }
+  for (const binding of envBindings()) {
+    const value = env[binding.env];
+    if (value === undefined || value === '') continue;
+    const parsed = binding.kind === 'number' && /^\d+$/.test(value) ? Number(value) : value;
+    setPath(raw, binding.key, parsed);
+  }
+  if (overrides.admin) setPath(raw, ['profiles', 'admin'], true);
+  if (overrides.monitoring) setPath(raw, ['profiles', 'monitoring'], true);
+
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = issue.path.join('.') || '(top level)';
+      const value = issue.path.length ? getPath(raw, issue.path) : undefined;
+      const shown = value === undefined ? '' : ` = ${JSON.stringify(value)}`;
+      const binding = envBindings().find((b) => b.key.join('.') === key && env[b.env]);
+      const where = binding ? ` (from ${binding.env})` : file ? ` (in ${path.basename(file)})` : '';
+      return `${key}${shown}${where}: ${issue.message}`;
+    });
+    throw new UserError(`Invalid configuration:\n  ${lines.join('\n  ')}`, {
+      tryThis: 'Fix the value above; `rehearse config` prints the effective configuration.',
+    });
+  }
+  const config = result.data;
+  config.workDir = path.resolve(cwd, config.workDir);
+  const ports = Object.entries(config.ports).filter(([name]) => activePortNames(config).includes(name as PortName));
+  const seen = new Map<number, string>();
+  for (const [name, value] of ports) {
+    const other = seen.get(value);
+    if (other) throw new UserError(`ports.${name} = ${value} is also used by ports.${other}; every published port must be different.`, { tryThis: `Set a free port, e.g. REHEARSE_PORT_${upperSnake(name)}=${value + 100}.` });
+    seen.set(value, name);
+  }
+  return { config, ...(file ? { source: file } : {}) };
+}
+
+/** The ports the configured stack publishes (profiles add theirs). */
+export function activePortNames(config: Config): PortName[] {
+  const names: PortName[] = ['app', 'https', 'http', 'postgres', 'redis'];
+  if (config.profiles.admin) names.push('pgadmin');
+  if (config.profiles.monitoring) names.push('prometheus', 'grafana');
+  return names;
+}

@@ -1,0 +1,189 @@
+// The Docker boundary: a dockerode client (honouring DOCKER_HOST and docker contexts) and the
+// Compose v2 CLI through execa. Well-known failures are translated into what to do.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import { execa } from 'execa';
+import type { Config } from './config.js';
+import { SubprocessError, UserError, isAbortError, CancelledError } from './errors.js';
+import { readEnvFile, redact } from './env-file.js';
+import { stackNames, workPaths } from './paths.js';
+
+/** The daemon endpoint the docker CLI would use: DOCKER_HOST, else DOCKER_CONTEXT / the current context. */
+export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.DOCKER_HOST) return env.DOCKER_HOST;
+  const configDir = env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker');
+  let context = env.DOCKER_CONTEXT;
+  if (!context) {
+    try {
+      context = (JSON.parse(readFileSync(path.join(configDir, 'config.json'), 'utf8')) as { currentContext?: string }).currentContext;
+    } catch {
+      context = undefined;
+    }
+  }
+  if (!context || context === 'default') return undefined;
+  // Context metadata lives under contexts/meta/<sha256(name)>/meta.json.
+  const metaRoot = path.join(configDir, 'contexts', 'meta');
+  if (!existsSync(metaRoot)) return undefined;
+  for (const dir of readdirSafe(metaRoot)) {
+    try {
+      const meta = JSON.parse(readFileSync(path.join(metaRoot, dir, 'meta.json'), 'utf8')) as { Name?: string; Endpoints?: { docker?: { Host?: string } } };
+      if (meta.Name === context) return meta.Endpoints?.docker?.Host;
+    } catch {
+      // unreadable context: fall through to the default socket
+    }
+  }
+  return undefined;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+export function dockerClient(env: NodeJS.ProcessEnv = process.env): Dockerode {
+  const endpoint = dockerEndpoint(env);
+  if (!endpoint) return new Dockerode();
+  if (endpoint.startsWith('unix://')) return new Dockerode({ socketPath: endpoint.slice('unix://'.length) });
+  const url = new URL(endpoint.replace(/^tcp:/, 'http:'));
+  if (endpoint.startsWith('ssh://')) return new Dockerode({ protocol: 'ssh', host: url.hostname, port: Number(url.port || 22), username: url.username || undefined } as Dockerode.DockerOptions);
+  return new Dockerode({ host: url.hostname, port: Number(url.port || 2375) });
+}
+
+/** The address the host uses to reach published ports: the remote engine's host, or loopback. */
+export function serviceHost(config: Config, env: NodeJS.ProcessEnv = process.env): string {
+  const endpoint = dockerEndpoint(env);
+  if (endpoint && /^(tcp|ssh):\/\//.test(endpoint)) return new URL(endpoint.replace(/^tcp:/, 'http:')).hostname;
+  return config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress;
+}
+
+/** Turns a failure to reach the daemon into an actionable error. */
+export function translateDockerError(error: unknown): Error {
+  const e = error as { code?: string; message?: string; errno?: string };
+  const endpoint = dockerEndpoint() ?? 'unix:///var/run/docker.sock';
+  if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOENT' || e?.code === 'EACCES' || e?.code === 'ETIMEDOUT' || e?.code === 'EHOSTUNREACH') {
+    const what = e.code === 'EACCES' ? 'permission was denied on' : e.code === 'ENOENT' ? 'there is no socket at' : 'nothing answers at';
+    return new UserError(`Cannot reach the Docker engine: ${what} ${endpoint}.`, {
+      causes: ['the Docker daemon is not running', 'DOCKER_HOST or the docker context points somewhere else', e.code === 'EACCES' ? 'your user is not in the docker group' : 'the engine is still starting'],
+      tryThis: process.env.DOCKER_HOST
+        ? `Start the engine behind DOCKER_HOST=${process.env.DOCKER_HOST}, or unset DOCKER_HOST to use the local socket.`
+        : 'Start Docker (`sudo systemctl start docker`, or `bash scripts/docker-engine.sh` on a bare Debian machine) and run the command again.',
+    });
+  }
+  return error as Error;
+}
+
+export async function pingDocker(docker: Dockerode, signal?: AbortSignal): Promise<{ version: string; apiVersion: string }> {
+  try {
+    const timeout = AbortSignal.timeout(5000);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    await (docker.ping as (opts: { abortSignal: AbortSignal }) => Promise<unknown>)({ abortSignal: combined });
+    const v = await docker.version();
+    return { version: v.Version, apiVersion: v.ApiVersion };
+  } catch (error) {
+    if (signal?.aborted) throw new CancelledError();
+    if ((error as Error).name === 'AbortError' || (error as Error).name === 'TimeoutError') {
+      throw translateDockerError(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
+    }
+    throw translateDockerError(error);
+  }
+}
+
+export async function composeVersion(signal?: AbortSignal): Promise<string> {
+  try {
+    const { stdout } = await execa('docker', ['compose', 'version', '--short'], { cancelSignal: signal, timeout: 15_000 });
+    return stdout.trim().replace(/^v/, '');
+  } catch (error) {
+    if (isAbortError(error) || signal?.aborted) throw new CancelledError();
+    const e = error as { code?: string; stderr?: string };
+    if (e.code === 'ENOENT') throw new UserError('The `docker` command is not on the PATH.', { tryThis: 'Install the Docker CLI (Debian: `apt-get install docker.io`).' });
+    throw new UserError('Docker Compose v2 is not installed (`docker compose version` failed).', {
+      causes: [String(e.stderr ?? '').trim().split('\n').pop() ?? ''],
+      tryThis: 'Install the Compose v2 CLI plugin (e.g. `apt-get install docker-compose-plugin`, or `bash scripts/docker-engine.sh` here).',
+    });
+  }
+}
+
+export interface ComposeRunOptions {
+  signal?: AbortSignal;
+  /** Each line compose prints (progress goes to stderr), secrets redacted. */
+  onLine?: (line: string) => void;
+  timeoutMs?: number;
+}
+
+/** The argv prefix that addresses this stack: `compose -p … -f … [--profile …]`. */
+export function composeArgs(config: Config, opts: { allProfiles?: boolean } = {}): string[] {
+  const args = ['compose', '-p', stackNames(config).composeProject, '-f', workPaths(config).composeFile];
+  if (config.profiles.admin || opts.allProfiles) args.push('--profile', 'admin');
+  if (config.profiles.monitoring || opts.allProfiles) args.push('--profile', 'monitoring');
+  return args;
+}
+
+export async function runCompose(config: Config, args: string[], opts: ComposeRunOptions & { allProfiles?: boolean } = {}): Promise<string> {
+  const argv = [...composeArgs(config, opts), ...args];
+  const env = readEnvFile(workPaths(config).envFile);
+  const child = execa('docker', argv, {
+    cwd: config.workDir,
+    cancelSignal: opts.signal,
+    // compose forwards SIGTERM to nothing it started; give it a moment to stop its own waits.
+    forceKillAfterDelay: 5000,
+    timeout: opts.timeoutMs,
+    all: true,
+    env: { COMPOSE_ANSI: 'never', COMPOSE_PROGRESS: 'plain', COMPOSE_STATUS_STDOUT: '0' },
+  });
+  if (opts.onLine) {
+    child.all?.setEncoding('utf8');
+    let buffer = '';
+    child.all?.on('data', (chunk: string) => {
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) opts.onLine?.(redact(line.trim(), env));
+    });
+  }
+  try {
+    const result = await child;
+    return result.stdout;
+  } catch (error) {
+    if (opts.signal?.aborted || isAbortError(error)) throw new CancelledError();
+    const e = error as { stderr?: string; all?: string; timedOut?: boolean; shortMessage?: string };
+    const output = redact(String(e.all ?? e.stderr ?? ''), env);
+    const tail = output.trim().split('\n').slice(-15).join('\n');
+    const shown = `docker ${argv.join(' ')}`;
+    if (e.timedOut) throw new SubprocessError(`\`docker compose ${args.join(' ')}\` did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s.`, shown, tail, { tryThis: `Look at \`rehearse status\` and \`rehearse logs\`; raise timeouts.upSeconds if the machine is slow.` });
+    throw new SubprocessError(`\`docker compose ${args.join(' ')}\` failed.`, shown, tail, { tryThis: 'See the output above; `rehearse logs <service>` shows a container\'s own log.' });
+  }
+}
+
+export interface StackContainer {
+  id: string;
+  name: string;
+  service: string;
+  state: string;
+  health: string;
+  ports: Array<{ ip: string; privatePort: number; publicPort: number }>;
+}
+
+/** The containers of this stack, from the engine (not from compose's view of the file). */
+export async function listStackContainers(docker: Dockerode, config: Config): Promise<StackContainer[]> {
+  let list: Dockerode.ContainerInfo[];
+  try {
+    list = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${stackNames(config).composeProject}`] } });
+  } catch (error) {
+    throw translateDockerError(error);
+  }
+  return list
+    .map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      service: c.Labels['com.docker.compose.service'] ?? '',
+      state: c.State,
+      health: /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1]?.replace('health: ', '') ?? 'none',
+      ports: c.Ports.filter((p) => p.PublicPort).map((p) => ({ ip: p.IP, privatePort: p.PrivatePort, publicPort: p.PublicPort })),
+    }))
+    .sort((a, b) => a.service.localeCompare(b.service));
+}

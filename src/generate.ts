@@ -1,0 +1,80 @@
+// Writes the staging workspace: .env.staging, docker-compose.staging.yml, nginx/staging.conf, the
+// TLS pair and (with monitoring) the Prometheus config. Re-running keeps secrets and a valid cert.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config.js';
+import { buildEnv, readEnvFile, renderEnvFile, writeSecretFile } from './env-file.js';
+import { assetPath, postgresModuleDir, stackNames, workPaths } from './paths.js';
+import { renderTemplate } from './template.js';
+import { ensureCertificate, type CertInfo } from './tls.js';
+
+export function renderComposeFile(config: Config): string {
+  const names = stackNames(config);
+  const template = readFileSync(assetPath('compose', 'docker-compose.staging.yml.template'), 'utf8');
+  const q = (s: string) => JSON.stringify(s); // JSON strings are valid YAML scalars
+  return renderTemplate(template, {
+    project: config.project,
+    composeProject: names.composeProject,
+    network: names.network,
+    bind: config.bindAddress,
+    ports: config.ports,
+    images: Object.fromEntries(Object.entries(config.images).map(([k, v]) => [k, q(v)])),
+    volumes: Object.fromEntries(Object.entries(config.volumes).map(([k, v]) => [k, q(v)])),
+    containers: {
+      app: names.containers['app-staging'],
+      nginx: names.containers['nginx-staging'],
+      postgres: names.containers['postgres-staging'],
+      redis: names.containers['redis-staging'],
+      pgadmin: names.containers['pgadmin-staging'],
+      prometheus: names.containers['prometheus-staging'],
+      grafana: names.containers['grafana-staging'],
+    },
+    app: {
+      demo: !config.app.image && !config.app.build,
+      image: config.app.image ? q(config.app.image) : '',
+      build: config.app.build ? q(path.resolve(config.workDir, config.app.build)) : '',
+      internalPort: config.app.internalPort,
+      healthPath: config.app.healthPath,
+    },
+    demoAppMount: q(`${assetPath('compose', 'demo-app')}:/app:ro`),
+    postgresModuleMount: q(`${postgresModuleDir()}:/node_modules/postgres:ro`),
+  });
+}
+
+export function renderNginxConf(config: Config): string {
+  const template = readFileSync(assetPath('nginx', 'staging.conf.template'), 'utf8');
+  return renderTemplate(template, { appPort: config.app.internalPort, httpsPort: config.ports.https, admin: config.profiles.admin });
+}
+
+export interface GeneratedFiles {
+  files: string[];
+  secretsCreated: boolean;
+  cert: CertInfo;
+  certCreated: boolean;
+}
+
+export async function generateWorkspace(config: Config, opts: { regenerateCerts?: boolean } = {}): Promise<GeneratedFiles> {
+  const paths = workPaths(config);
+  mkdirSync(path.dirname(paths.nginxConf), { recursive: true });
+  mkdirSync(paths.nginxLogs, { recursive: true });
+  mkdirSync(paths.backups, { recursive: true, mode: 0o700 });
+
+  const previous = readEnvFile(paths.envFile);
+  const env = buildEnv(config, previous);
+  writeSecretFile(paths.envFile, renderEnvFile(env));
+
+  writeFileSync(paths.composeFile, renderComposeFile(config));
+  writeFileSync(paths.nginxConf, renderNginxConf(config));
+  const files = [paths.envFile, paths.composeFile, paths.nginxConf];
+  if (config.profiles.monitoring) {
+    mkdirSync(path.dirname(paths.prometheusConf), { recursive: true });
+    const template = readFileSync(assetPath('compose', 'prometheus.staging.yml.template'), 'utf8');
+    writeFileSync(paths.prometheusConf, renderTemplate(template, { project: config.project }));
+    files.push(paths.prometheusConf);
+  }
+  const cert = await ensureCertificate({ ...paths, regenerate: !!opts.regenerateCerts });
+  files.push(paths.certFile, paths.keyFile);
+  return { files, secretsCreated: !previous?.DB_PASSWORD, cert: cert.info, certCreated: cert.created };
+}
+
+export const workspaceExists = (config: Config) => existsSync(workPaths(config).composeFile);

@@ -1,0 +1,115 @@
+// The staging stack's life cycle through Compose v2: up (health-gated), status, logs, down; and
+// the end-to-end verification that follows bring-up.
+import { readFileSync } from 'node:fs';
+import type Dockerode from 'dockerode';
+import type { Config } from './config.js';
+import { CheckFailedError } from './errors.js';
+import { requireEnv } from './env-file.js';
+import { listStackContainers, runCompose, serviceHost, type ComposeRunOptions, type StackContainer } from './docker.js';
+import { missingSecurityHeaders, probe } from './http-probe.js';
+import { stackNames, workPaths } from './paths.js';
+import { stagingRedis, stagingSql } from './staging-db.js';
+
+export async function composeUp(config: Config, opts: ComposeRunOptions = {}): Promise<void> {
+  const waitSeconds = config.timeouts.upSeconds;
+  await runCompose(config, ['up', '-d', '--wait', '--wait-timeout', String(waitSeconds), '--remove-orphans'], { ...opts, timeoutMs: (waitSeconds + 60) * 1000 });
+}
+
+export async function composeDown(config: Config, opts: ComposeRunOptions & { volumes: boolean }): Promise<void> {
+  // Every profile, so that services started under --admin/--monitoring are stopped too.
+  await runCompose(config, ['down', '--remove-orphans', ...(opts.volumes ? ['--volumes'] : [])], { ...opts, allProfiles: true, timeoutMs: 180_000 });
+}
+
+export interface VerifyCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  ms: number;
+}
+
+export function serviceUrls(config: Config) {
+  const host = serviceHost(config);
+  const urls: Record<string, string> = {
+    app: `https://localhost:${config.ports.https}`,
+    'app (direct)': `http://${host}:${config.ports.app}`,
+    postgres: `postgresql://${config.database.user}@${host}:${config.ports.postgres}/${config.database.name}`,
+    redis: `redis://${host}:${config.ports.redis}`,
+  };
+  if (config.profiles.admin) urls.pgadmin = `http://${host}:${config.ports.pgadmin}`;
+  if (config.profiles.monitoring) {
+    urls.prometheus = `http://${host}:${config.ports.prometheus}`;
+    urls.grafana = `http://${host}:${config.ports.grafana}`;
+  }
+  return urls;
+}
+
+async function timed(name: string, fn: () => Promise<string>): Promise<VerifyCheck> {
+  const start = performance.now();
+  try {
+    const detail = await fn();
+    return { name, ok: true, detail, ms: Math.round(performance.now() - start) };
+  } catch (error) {
+    return { name, ok: false, detail: (error as Error).message, ms: Math.round(performance.now() - start) };
+  }
+}
+
+export function verifyHealthThroughNginx(config: Config, signal?: AbortSignal): Promise<VerifyCheck> {
+  return timed('app health through nginx (HTTPS)', async () => {
+    const ca = readFileSync(workPaths(config).certFile);
+    const res = await probe(`https://${serviceHost(config)}:${config.ports.https}${config.app.healthPath}`, { ca, servername: 'localhost', ...(signal ? { signal } : {}) });
+    if (res.status !== 200) throw new Error(`${config.app.healthPath} answered ${res.status}: ${res.body.slice(0, 200)}`);
+    const missing = missingSecurityHeaders(res.headers);
+    if (missing.length) throw new Error(`security headers missing: ${missing.join(', ')}`);
+    return `200 in ${Math.round(res.ms)} ms, TLS verified against the staging certificate, security headers present`;
+  });
+}
+
+export function verifyPostgres(config: Config): Promise<VerifyCheck> {
+  return timed('PostgreSQL SELECT 1', async () => {
+    const sql = stagingSql(config, { max: 1 });
+    try {
+      const [row] = await sql<[{ one: number; version: string }]>`SELECT 1 AS one, current_setting('server_version') AS version`;
+      if (row?.one !== 1) throw new Error('SELECT 1 did not return 1');
+      return `PostgreSQL ${row.version} answers`;
+    } finally {
+      await sql.end({ timeout: 2 });
+    }
+  });
+}
+
+export function verifyRedis(config: Config): Promise<VerifyCheck> {
+  return timed('Redis authenticated PING', async () => {
+    const redis = stagingRedis(config);
+    try {
+      await redis.connect();
+      const pong = await redis.ping();
+      if (pong !== 'PONG') throw new Error(`PING answered ${pong}`);
+      const info = await redis.info('server');
+      return `PONG from Redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? '?'}`;
+    } finally {
+      redis.disconnect();
+    }
+  });
+}
+
+/** Throws when any verification failed, listing each with what it saw. */
+export function assertVerified(checks: VerifyCheck[]): void {
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length)
+    throw new CheckFailedError(`The stack is up but ${failed.length} check(s) failed:\n  ${failed.map((c) => `${c.name}: ${c.detail}`).join('\n  ')}`, {
+      tryThis: '`rehearse status` shows each container; `rehearse logs <service>` shows why.',
+    });
+}
+
+export interface StackStatus {
+  composeProject: string;
+  containers: StackContainer[];
+  urls: Record<string, string>;
+}
+
+export async function stackStatus(docker: Dockerode, config: Config): Promise<StackStatus> {
+  return { composeProject: stackNames(config).composeProject, containers: await listStackContainers(docker, config), urls: serviceUrls(config) };
+}
+
+/** Ensures .env.staging exists before anything that needs its secrets. */
+export const stackSecrets = (config: Config) => requireEnv(workPaths(config).envFile);

@@ -1,0 +1,60 @@
+// Connections to the staging stack from the host (through the published ports only) and the
+// staging schemas (sql/staging), applied in one transaction.
+import { readdirSync, readFileSync } from 'node:fs';
+import postgres from 'postgres';
+import { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import { UserError } from './errors.js';
+import { requireEnv } from './env-file.js';
+import { serviceHost } from './docker.js';
+import { assetPath, workPaths } from './paths.js';
+
+export type Sql = postgres.Sql;
+
+export function stagingSql(config: Config, opts: { max?: number; statementTimeoutMs?: number } = {}): Sql {
+  const env = requireEnv(workPaths(config).envFile);
+  return postgres({
+    host: serviceHost(config),
+    port: config.ports.postgres,
+    database: config.database.name,
+    username: config.database.user,
+    password: env.DB_PASSWORD,
+    max: opts.max ?? 2,
+    idle_timeout: 5,
+    connect_timeout: 10,
+    onnotice: () => undefined,
+    connection: { application_name: 'rehearse', statement_timeout: opts.statementTimeoutMs ?? 60_000 },
+  });
+}
+
+export function stagingRedis(config: Config): Redis {
+  const env = requireEnv(workPaths(config).envFile);
+  return new Redis({
+    host: serviceHost(config),
+    port: config.ports.redis,
+    password: env.REDIS_PASSWORD,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    connectTimeout: 5000,
+  });
+}
+
+export const STAGING_SQL_DIR = assetPath('sql', 'staging');
+
+export function stagingSqlFiles(): string[] {
+  return readdirSync(STAGING_SQL_DIR).filter((f) => f.endsWith('.sql')).sort();
+}
+
+/** Applies sql/staging/*.sql in order, all or nothing. Safe to run again. */
+export async function applyStagingSchema(sql: Sql): Promise<{ files: string[] }> {
+  const files = stagingSqlFiles();
+  try {
+    await sql.begin(async (tx) => {
+      for (const file of files) await tx.unsafe(readFileSync(`${STAGING_SQL_DIR}/${file}`, 'utf8'));
+    });
+  } catch (error) {
+    throw new UserError(`Applying the staging schemas failed: ${(error as Error).message}`, { tryThis: 'Check `rehearse logs postgres-staging`; nothing was changed (one transaction).' });
+  }
+  return { files };
+}

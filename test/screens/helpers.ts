@@ -7,12 +7,19 @@ export async function tick(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** Ticks until `check` passes (or throws its last failure after `timeoutMs`). */
+/**
+ * Ticks until `check` passes (or throws its last failure after `timeoutMs`), then two more ticks:
+ * Ink renders on a LegacyRoot, where React runs passive effects (and so registers a newly mounted
+ * component's useInput listener) on a later turn than the commit that drew it. Without these,
+ * a key written right after a prompt appears reaches nobody.
+ */
 export async function waitFor(check: () => void, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       check();
+      await tick();
+      await tick();
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;

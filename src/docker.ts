@@ -6,7 +6,7 @@ import path from 'node:path';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import type { Config } from './config.js';
-import { SubprocessError, UserError, isAbortError, CancelledError } from './errors.js';
+import { CancelledError, ExitCode, SubprocessError, UserError, isAbortError } from './errors.js';
 import { readEnvFile, redact } from './env-file.js';
 import { stackNames, workPaths } from './paths.js';
 
@@ -155,6 +155,15 @@ export async function runCompose(config: Config, args: string[], opts: ComposeRu
     const tail = output.trim().split('\n').slice(-15).join('\n');
     const shown = `docker ${argv.join(' ')}`;
     if (e.timedOut) throw new SubprocessError(`\`docker compose ${args.join(' ')}\` did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s.`, shown, tail, { tryThis: `Look at \`rehearse status\` and \`rehearse logs\`; raise timeouts.upSeconds if the machine is slow.` });
+    if (/pull access denied|registry-1\.docker\.io|no such host|manifest unknown|failed to resolve reference/i.test(output)) {
+      throw new SubprocessError('An image could not be found locally nor pulled from its registry.', shown, tail, {
+        tryThis: 'On a machine without registry access, build the stand-ins with `npm run images` and run with REHEARSE_IMAGES=local; or set images.<name> to an image listed by `docker images`.',
+        exitCode: ExitCode.usage,
+      });
+    }
+    if (/port is already allocated|address already in use/i.test(output)) {
+      throw new SubprocessError('A published port was taken between preflight and start-up.', shown, tail, { tryThis: 'Run `rehearse setup` again; preflight will name the process holding it.', exitCode: ExitCode.usage });
+    }
     throw new SubprocessError(`\`docker compose ${args.join(' ')}\` failed.`, shown, tail, { tryThis: 'See the output above; `rehearse logs <service>` shows a container\'s own log.' });
   }
 }

@@ -25,7 +25,7 @@ export function ConfirmPrompt({ message, defaultValue = false, onAnswer, onCance
       else onAnswer(value);
     };
     if (key.escape || (key.ctrl && input === 'c')) settle('cancelled');
-    else if (key.return) settle(true);
+    else if (key.return) settle(defaultValue);
     else if (input === 'y' || input === 'Y') settle(true);
     else if (input === 'n' || input === 'N') settle(false);
   });

@@ -8,6 +8,7 @@ import type { ContainerStat } from '../src/container-stats.js';
 import { STEPS } from '../src/steps.js';
 import type { StepId, StepInfo, StepState } from '../src/steps.js';
 import { ConfirmPrompt } from './ConfirmPrompt.js';
+import { formatBytes, formatPercent } from './format.js';
 import { DangerousConfirmPrompt } from './DangerousConfirmPrompt.js';
 import { StatsPane, STATS_PANE_WIDTH } from './StatsPane.js';
 import { StepList } from './StepList.js';
@@ -208,7 +209,6 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
     if (model.current.phase === 'confirming') commit({ phase: 'idle' });
   }, [commit]);
 
-  const stats = useThrottledStats(subscribeStats, statsIntervalMs);
   const columns = useColumns();
 
   const { outcome } = model.current;
@@ -250,8 +250,7 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
           ) : null}
         </Box>
         <Box flexDirection="column" flexShrink={0} width={STATS_PANE_WIDTH} marginTop={sideBySide ? 0 : 1}>
-          <StatsPane stats={stats.rows} />
-          {stats.error ? <Text dimColor>{`stats unavailable: ${stats.error}`}</Text> : null}
+          <LiveStatsPane subscribe={subscribeStats} intervalMs={statsIntervalMs} />
         </Box>
       </Box>
       <Box marginTop={1}>
@@ -351,9 +350,21 @@ function StepError({ title, error }: { title: string; error: unknown }) {
   );
 }
 
+/** The stats pane with its own subscription, so a stats update re-renders only this subtree. */
+function LiveStatsPane({ subscribe, intervalMs }: { subscribe: SubscribeStats | undefined; intervalMs: number }) {
+  const stats = useThrottledStats(subscribe, intervalMs);
+  return (
+    <>
+      <StatsPane stats={stats.rows} />
+      {stats.error ? <Text dimColor>{`stats unavailable: ${stats.error}`}</Text> : null}
+    </>
+  );
+}
+
 /**
- * Subscribes to the stats feed and renders at most once per interval: docker sends one frame per
- * container per second, and re-rendering on each would keep an idle wizard busy.
+ * Subscribes to the stats feed and renders at most once per interval, and only when the table as
+ * printed changes: docker sends one frame per container per second, and every Ink render redraws
+ * the whole screen, so re-rendering on each frame would keep an idle wizard busy.
  */
 function useThrottledStats(subscribe: SubscribeStats | undefined, intervalMs: number): { rows: ContainerStat[]; error?: string } {
   const [state, setState] = useState<{ rows: ContainerStat[]; error?: string }>({ rows: [] });
@@ -398,22 +409,23 @@ function useThrottledStats(subscribe: SubscribeStats | undefined, intervalMs: nu
 }
 
 function sameStats(a: readonly ContainerStat[], b: readonly ContainerStat[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((row, i) => {
-    const other = b[i];
-    return (
-      !!other &&
-      row.name === other.name &&
-      row.service === other.service &&
-      row.state === other.state &&
-      row.health === other.health &&
-      row.cpuPercent === other.cpuPercent &&
-      row.memoryBytes === other.memoryBytes &&
-      row.memoryLimitBytes === other.memoryLimitBytes &&
-      row.netRxBytes === other.netRxBytes &&
-      row.netTxBytes === other.netTxBytes
-    );
-  });
+  return a.length === b.length && a.every((row, i) => printed(row) === printed(b[i]));
+}
+
+/** A row as the pane prints it: byte counts that move below the printed precision change nothing. */
+function printed(row: ContainerStat | undefined): string {
+  if (!row) return '';
+  return [
+    row.name,
+    row.service,
+    row.state,
+    row.health,
+    formatPercent(row.cpuPercent),
+    formatBytes(row.memoryBytes),
+    formatBytes(row.memoryLimitBytes),
+    formatBytes(row.netRxBytes),
+    formatBytes(row.netTxBytes),
+  ].join('\u0000');
 }
 
 /** Terminal width, refreshed on resize (Ink re-lays out on resize but does not re-render React). */

@@ -79,7 +79,7 @@ export function verifyPostgres(config: Config): Promise<VerifyCheck> {
 
 export function verifyRedis(config: Config): Promise<VerifyCheck> {
   return timed('Redis authenticated PING', async () => {
-    const redis = stagingRedis(config);
+    const redis = await stagingRedis(config);
     try {
       await redis.connect();
       const pong = await redis.ping();

@@ -1,7 +1,6 @@
 // The staging TLS pair for nginx, made with `selfsigned`: reused while valid for more than 30 days.
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { generate } from 'selfsigned';
 import { writeSecretFile } from './env-file.js';
 
 export const CERT_DAYS = 365;
@@ -39,6 +38,8 @@ export async function ensureCertificate(opts: { sslDir: string; certFile: string
   const current = readCert(opts.certFile, now);
   if (!opts.regenerate && current && existsSync(opts.keyFile) && current.daysLeft > RENEW_WITHIN_DAYS) return { created: false, info: current };
 
+  // Loaded only when a certificate is actually made: it costs ~140 ms of start-up otherwise.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'localhost' }, { name: 'organizationName', value: '1001 Stories staging' }], {
     keyType: 'rsa',
     keySize: 2048,

@@ -289,6 +289,33 @@ describe('Wizard', () => {
     w.unmount();
   });
 
+  it('does not redraw for stats changes too small to show', async () => {
+    let push!: (rows: ContainerStat[]) => void;
+    const base: ContainerStat = {
+      name: 'db',
+      service: 'postgres-staging',
+      state: 'running',
+      health: 'healthy',
+      cpuPercent: 1,
+      memoryBytes: 48.2 * 1024 ** 2,
+      memoryLimitBytes: 1024 ** 3,
+      netRxBytes: 5000,
+      netTxBytes: 7000,
+    };
+    const w = mount({}, { subscribeStats: (_signal, onUpdate) => void (push = onUpdate), statsIntervalMs: 0 });
+    await tick();
+    push([base]);
+    await waitFor(() => expect(w.frame()).toContain('postgres-staging'));
+    const drawn = w.frames.length;
+    push([{ ...base, memoryBytes: base.memoryBytes + 100, netRxBytes: base.netRxBytes + 3 }]);
+    await tick();
+    const afterTiny = w.frames.length;
+    push([{ ...base, cpuPercent: 2 }]);
+    await waitFor(() => expect(w.frame()).toContain('2.0%'));
+    w.unmount();
+    expect(afterTiny).toBe(drawn);
+  });
+
   it('stops the stats feed when it unmounts', async () => {
     let feedSignal: AbortSignal | undefined;
     const w = mount({}, { subscribeStats: (signal) => void (feedSignal = signal) });

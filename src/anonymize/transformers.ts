@@ -1,0 +1,405 @@
+// Value transformers: production value in, staging value out. Each is deterministic for a given
+// secret key (keyed HMAC-SHA256), so the same e-mail becomes the same pseudonym in every table
+// and every run, and without the key a pseudonym cannot be traced back.
+import { createHmac } from 'node:crypto';
+import { isIP } from 'node:net';
+import { UserError } from '../errors.js';
+import { isJsonObject, numberFromText, type JsonValue } from './json-value.js';
+import { UniquenessRegistry } from './unique.js';
+import { FAKE_CITIES, FAKE_FIRST_NAMES, FAKE_LAST_NAMES, FAKE_STREETS, FAKE_USER_AGENTS } from './word-lists.js';
+
+/** The password every staging account gets. Safe to print: it only opens staging. */
+export const STAGING_PASSWORD = 'staging-password-123';
+
+/**
+ * bcrypt (cost 10) of STAGING_PASSWORD, made once offline with Python's `bcrypt` package
+ * (Debian python3-bcrypt): `bcrypt.hashpw(b"staging-password-123", bcrypt.gensalt(10, b"2b"))`,
+ * and checked with a second implementation, Apache's `htpasswd -vb` (apache2-utils). `$2b$` is
+ * what bcrypt and bcryptjs in a Node app produce and accept.
+ */
+export const STAGING_PASSWORD_HASH = '$2b$10$JPl.A0/ok7tIlt4uCDvs/uzgfa5MHeu9nKHmkwIgBUNQUByi3ebLu';
+
+export const STAGING_EMAIL_DOMAIN = 'staging.local';
+
+/** A shorter key would let someone holding a list of real addresses brute-force the pseudonyms. */
+export const MIN_SECRET_BYTES = 16;
+
+/** Maps a string and passes null through, with types that say so. */
+export interface StringTransformer {
+  (value: string): string;
+  (value: null): null;
+  (value: string | null): string | null;
+}
+
+export interface AddressOptions {
+  /** Key names to replace (matched case- and separator-insensitively); defaults to DEFAULT_ADDRESS_KEYS. */
+  keys?: readonly string[];
+  /** Key names to keep as they are; defaults to DEFAULT_ADDRESS_KEEP. */
+  keep?: readonly string[];
+}
+
+export interface TransformerOptions {
+  /** "Today" for age brackets. Pass the run's date so a rerun on another day gives the same result. Default: today (UTC). */
+  referenceDate?: Date | string;
+  /** Domain of pseudonymous e-mail addresses. Default `staging.local`. */
+  emailDomain?: string;
+  /** Hex characters in an e-mail pseudonym (`user-3f9a1c2b` has 8, the default). Tests shrink it to force collisions. */
+  pseudonymHexChars?: number;
+  /** Shared collision overrides; pass the run's registry so every table agrees. */
+  registry?: UniquenessRegistry;
+}
+
+export interface Transformers {
+  /**
+   * `user-<hmac>@staging.local`, keyed on the trimmed, lower-cased address. Plus-tags are NOT
+   * stripped: `ann+shop@x.org` and `ann@x.org` are different accounts in production (and may both
+   * sit in the unique users.email), so they must stay different in staging.
+   */
+  readonly email: StringTransformer;
+  /** A "First Last" fake name from built-in lists, whatever the input's shape. */
+  readonly name: StringTransformer;
+  readonly firstName: StringTransformer;
+  readonly lastName: StringTransformer;
+  /** Same punctuation and digit count, digits replaced; the last seven read `555-01xx`. */
+  readonly phone: StringTransformer;
+  /** IPv4 → 192.0.2.x / 198.51.100.x / 203.0.113.x, IPv6 → 2001:db8::/32; a `/n` suffix is kept. */
+  readonly ip: StringTransformer;
+  /** `staging-token-<hmac prefix>`: one-way, unique for practical purposes. */
+  readonly token: StringTransformer;
+  /** The one staging bcrypt hash (STAGING_PASSWORD); an empty value stays empty. */
+  readonly passwordHash: StringTransformer;
+  /** Shifted by 1–180 days either way, staying in the same age bracket (<13, 13–17, 18+) at the reference date. */
+  readonly dateOfBirth: StringTransformer;
+  /** E-mails, IPv4 addresses, phone and card numbers inside text replaced; the rest kept. */
+  readonly freeText: StringTransformer;
+  readonly city: StringTransformer;
+  /** Letters stay letters, digits stay digits, punctuation stays. */
+  readonly postalCode: StringTransformer;
+  /** A street line such as `42 Example Street`. */
+  readonly street: StringTransformer;
+  readonly userAgent: StringTransformer;
+  /** `https://staging.local/anon/<hmac>.<ext>` keeping an image extension. */
+  readonly url: StringTransformer;
+  /** Format-preserving scramble for values of unknown meaning. */
+  readonly scramble: StringTransformer;
+  /** Replaces address parts inside a JSON value (recursively); a plain string becomes a fake street line. */
+  address(value: JsonValue, opts?: AddressOptions): JsonValue;
+  readonly referenceDate: string;
+  readonly registry: UniquenessRegistry;
+}
+
+export const DEFAULT_ADDRESS_KEEP = ['country', 'countryCode', 'state'] as const;
+
+type AddressKind = 'street' | 'line2' | 'city' | 'postalCode' | 'phone' | 'name' | 'firstName' | 'lastName' | 'email' | 'region';
+
+/** Normalised key → how to replace it. Normalising drops case and separators: `postal_code` = `postalCode`. */
+const ADDRESS_KINDS: Record<string, AddressKind> = {
+  street: 'street', street1: 'street', streetaddress: 'street', streetname: 'street', address: 'street', address1: 'street',
+  addressline1: 'street', line1: 'street', addr: 'street', housenumber: 'street', building: 'street',
+  street2: 'line2', address2: 'line2', addressline2: 'line2', line2: 'line2', line3: 'line2', apartment: 'line2', apt: 'line2', suite: 'line2', unit: 'line2',
+  city: 'city', town: 'city', locality: 'city', village: 'city', suburb: 'city',
+  postalcode: 'postalCode', postcode: 'postalCode', postal: 'postalCode', zip: 'postalCode', zipcode: 'postalCode',
+  phone: 'phone', phonenumber: 'phone', mobile: 'phone', tel: 'phone', telephone: 'phone',
+  name: 'name', fullname: 'name', recipient: 'name', recipientname: 'name', contactname: 'name',
+  firstname: 'firstName', givenname: 'firstName', lastname: 'lastName', familyname: 'lastName', surname: 'lastName',
+  email: 'email', emailaddress: 'email',
+  state: 'region', province: 'region', region: 'region', county: 'region', country: 'region', countrycode: 'region',
+};
+
+/** The keys the address rule replaces when the config does not list its own. */
+export const DEFAULT_ADDRESS_KEYS: readonly string[] = Object.keys(ADDRESS_KINDS);
+
+export const normaliseKey = (key: string) => key.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+function toKey(secret: Buffer | string): Buffer {
+  const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
+  if (key.length < MIN_SECRET_BYTES) {
+    throw new UserError(`The anonymization key is ${key.length} bytes; it needs at least ${MIN_SECRET_BYTES}.`, {
+      tryThis: 'Generate one with `openssl rand -hex 32` and keep it out of version control.',
+    });
+  }
+  return key;
+}
+
+function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function parseReferenceDate(ref: Date | string | undefined): { y: number; m: number; d: number; text: string } {
+  const text = ref === undefined ? isoDay(new Date()) : typeof ref === 'string' ? ref : isoDay(ref);
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  if (!m) throw new UserError(`The anonymization reference date "${text}" is not YYYY-MM-DD.`);
+  return { y: Number(m[1]), m: Number(m[2]), d: Number(m[3]), text: m[0] };
+}
+
+/** 0x0A-free, tab-free check is the caller's job; this only says "empty or blank". */
+const isBlank = (v: string) => v.trim() === '';
+
+const EMAIL_SRC = String.raw`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`;
+const IPV4_OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
+const IPV4_SRC = String.raw`(?<![\d.])(?:${IPV4_OCTET}\.){3}${IPV4_OCTET}(?![\d]|\.\d)`;
+// Digit groups with single separators, optionally "+" and "(…)"; filtered further in code.
+const PHONE_SRC = String.raw`(?<![\w+@.-])\+?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]?(?:\(\d{1,4}\)|\d{1,4})){1,7}(?![\w@])`;
+
+/** Matches e-mails, IPv4 addresses and phone-number candidates in free text, in that priority. */
+export const FREE_TEXT_RE = new RegExp(`(${EMAIL_SRC})|(${IPV4_SRC})|(${PHONE_SRC})`, 'g');
+
+/** Whole-value matchers, shared with the detector. */
+export const EMAIL_RE = new RegExp(`^${EMAIL_SRC}$`);
+export const EMBEDDED_EMAIL_RE = new RegExp(EMAIL_SRC);
+
+function digitsOf(s: string): string {
+  return s.replace(/\D/g, '');
+}
+
+function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/**
+ * Is this candidate a phone number (rather than a date, a decimal, a thousands-grouped amount,
+ * or a short number)? 7–15 digits, and a bare run of digits only from 10 digits up.
+ */
+export function looksLikePhone(candidate: string): boolean {
+  const digits = digitsOf(candidate);
+  if (digits.length < 7 || digits.length > 15) return false;
+  if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(candidate) || /^\d{1,2}[-./]\d{1,2}[-./]\d{4}$/.test(candidate)) return false;
+  if (/^\d+\.\d+$/.test(candidate)) return false;
+  if (/^\d{1,3}(?:([ .])\d{3})(?:\1\d{3})*$/.test(candidate)) return false;
+  if (/^\d+$/.test(candidate) && digits.length < 10) return false;
+  return true;
+}
+
+export function looksLikeCard(candidate: string): boolean {
+  const digits = digitsOf(candidate);
+  return digits.length >= 13 && digits.length <= 19 && luhnValid(digits);
+}
+
+export function createTransformers(secret: Buffer | string, opts: TransformerOptions = {}): Transformers {
+  const key = toKey(secret);
+  const ref = parseReferenceDate(opts.referenceDate);
+  const emailDomain = opts.emailDomain ?? STAGING_EMAIL_DOMAIN;
+  const hexChars = opts.pseudonymHexChars ?? 8;
+  if (!Number.isInteger(hexChars) || hexChars < 1 || hexChars > 64) throw new RangeError('pseudonymHexChars must be 1–64');
+  const registry = opts.registry ?? new UniquenessRegistry();
+
+  // Domain separation: the same input under two rules gives unrelated outputs.
+  const mac = (domain: string, value: string): Buffer => createHmac('sha256', key).update(domain).update('\0').update(value).digest();
+  const pick = <T>(list: readonly T[], digest: Buffer, offset: number): T => list[digest.readUInt32BE(offset) % list.length]!;
+
+  const nullSafe = (domain: string, fn: (v: string) => string): StringTransformer =>
+    ((v: string | null) => {
+      if (v === null) return null;
+      const earlier = registry.lookup(domain, v);
+      return earlier ?? fn(v);
+    }) as StringTransformer;
+
+  /** Replaces digits (and letters, if asked) position by position from the digest. */
+  const formatPreserving = (v: string, digest: Buffer, letters: boolean): string => {
+    let out = '';
+    let k = 0;
+    for (const ch of v) {
+      const b = digest[k++ % digest.length]! ^ (k >> 5);
+      if (ch >= '0' && ch <= '9') out += String(b % 10);
+      else if (letters && ch >= 'a' && ch <= 'z') out += String.fromCharCode(97 + (b % 26));
+      else if (letters && ch >= 'A' && ch <= 'Z') out += String.fromCharCode(65 + (b % 26));
+      else out += ch;
+    }
+    return out;
+  };
+
+  /** If a replacement happens to equal the input (a test value already in production), nudge it. */
+  const differ = (input: string, output: string, alternative: () => string): string =>
+    output.toLowerCase() === input.toLowerCase() ? alternative() : output;
+
+  const email = (v: string): string => {
+    const normal = v.trim().toLowerCase();
+    if (normal === '') return v;
+    const hex = mac('email', normal).toString('hex').slice(0, hexChars);
+    return `user-${hex}@${emailDomain}`;
+  };
+
+  const nameParts = (v: string): [string, string] => {
+    const d = mac('name', v.trim().toLowerCase().replace(/\s+/g, ' '));
+    return [pick(FAKE_FIRST_NAMES, d, 0), pick(FAKE_LAST_NAMES, d, 4)];
+  };
+  const name = (v: string) => (isBlank(v) ? v : nameParts(v).join(' '));
+  const firstName = (v: string) => (isBlank(v) ? v : differ(v, nameParts(v)[0], () => `${nameParts(v)[0]}a`));
+  const lastName = (v: string) => (isBlank(v) ? v : nameParts(v)[1]);
+
+  const phone = (v: string): string => {
+    if (isBlank(v)) return v;
+    const digits = digitsOf(v);
+    const d = mac('phone', digits || v);
+    const xx = String(d.readUInt16BE(0) % 100).padStart(2, '0');
+    if (digits.length === 0) return `555-01${xx}`;
+    let fake = '';
+    for (let i = 0; i < digits.length; i++) fake += String(d[2 + (i % 30)]! % 10);
+    if (digits.length >= 7) fake = fake.slice(0, digits.length - 7) + '55501' + xx;
+    if (fake === digits) fake = fake.slice(0, -1) + String((Number(fake.at(-1)) + 1) % 10);
+    let k = 0;
+    return v.replace(/\d/g, () => fake[k++]!);
+  };
+
+  const TEST_NETS = ['192.0.2', '198.51.100', '203.0.113'] as const;
+  const oneIp = (addr: string): string => {
+    const kind = isIP(addr);
+    if (kind === 0) return addr;
+    const d = mac('ip', addr.toLowerCase());
+    if (kind === 4) {
+      let host = 1 + (d.readUInt16BE(1) % 254);
+      const net = TEST_NETS[d[0]! % 3]!;
+      if (`${net}.${host}` === addr) host = (host % 254) + 1;
+      return `${net}.${host}`;
+    }
+    const groups: string[] = ['2001', 'db8'];
+    for (let i = 0; i < 6; i++) groups.push(d.readUInt16BE(2 + i * 2).toString(16));
+    return groups.join(':');
+  };
+  const ip = (v: string): string => {
+    const trimmed = v.trim();
+    const slash = trimmed.indexOf('/');
+    const addr = slash < 0 ? trimmed : trimmed.slice(0, slash);
+    if (isIP(addr)) return oneIp(addr) + (slash < 0 ? '' : trimmed.slice(slash));
+    // Lists such as X-Forwarded-For: replace each address, keep the separators.
+    return v.replace(/[0-9A-Fa-f:.]{2,}/g, (tok) => (isIP(tok) ? oneIp(tok) : tok));
+  };
+
+  const token = (v: string) => (v === '' ? v : `staging-token-${mac('token', v).toString('hex').slice(0, 20)}`);
+  const passwordHash = (v: string) => (v === '' ? v : STAGING_PASSWORD_HASH);
+
+  const dateOfBirth = (v: string): string => {
+    const m = /^(\d{4,})-(\d{2})-(\d{2})([\s\S]*)$/.exec(v);
+    if (!m) {
+      if (/^-?infinity$/i.test(v.trim()) || isBlank(v)) return v;
+      // Never pass an unparsed birth date through, and never echo it: it is the PII.
+      throw new UserError('A date of birth is not in ISO form (YYYY-MM-DD…); it cannot be shifted safely.', {
+        tryThis: 'Read production with DateStyle=ISO (the data step sets it), or mark the column with rule "null".',
+      });
+    }
+    const [y, mo, da] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const bracket = (yy: number, mm: number, dd: number): number => {
+      const age = ref.y - yy - (ref.m < mm || (ref.m === mm && ref.d < dd) ? 1 : 0);
+      return age < 0 ? -1 : age < 13 ? 0 : age < 18 ? 1 : 2;
+    };
+    const shift = (days: number): [number, number, number] => {
+      const t = new Date(0);
+      t.setUTCFullYear(y, mo - 1, da);
+      t.setUTCDate(t.getUTCDate() + days);
+      return [t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate()];
+    };
+    const u = mac('dob', `${m[1]}-${m[2]}-${m[3]}`).readUInt16BE(0) % 360;
+    const offset = u < 180 ? -(u + 1) : u - 179; // ±1…180, never 0 (0 would copy the real date)
+    const want = bracket(y, mo, da);
+    let out = shift(offset);
+    // A bracket is at least five years wide, so if one direction crosses a boundary the other cannot.
+    if (bracket(...out) !== want) out = shift(-offset);
+    const [yy, mm, dd] = out;
+    return `${String(yy).padStart(4, '0')}-${String(mm).padStart(2, '0')}-${String(dd).padStart(2, '0')}${m[4]}`;
+  };
+
+  const city = (v: string) => (isBlank(v) ? v : differ(v, pick(FAKE_CITIES, mac('city', v.trim().toLowerCase()), 0), () => `${pick(FAKE_CITIES, mac('city', v), 4)} Heights`));
+  const scramble = (v: string) => {
+    if (isBlank(v)) return v;
+    const out = formatPreserving(v, mac('scramble', v), true);
+    return out === v ? formatPreserving(v, mac('scramble2', v), true) : out;
+  };
+  const postalCode = (v: string) => {
+    if (isBlank(v)) return v;
+    const out = formatPreserving(v, mac('postal', v.trim().toUpperCase()), true);
+    return out === v ? formatPreserving(v, mac('postal2', v), true) : out;
+  };
+  const street = (v: string) => {
+    if (isBlank(v)) return v;
+    const d = mac('street', v.trim().toLowerCase());
+    return `${1 + (d.readUInt16BE(0) % 400)} ${pick(FAKE_STREETS, d, 2)}`;
+  };
+  const line2 = (v: string) => (isBlank(v) ? v : `Apt ${1 + (mac('line2', v).readUInt16BE(0) % 60)}`);
+  const userAgent = (v: string) => (isBlank(v) ? v : pick(FAKE_USER_AGENTS, mac('ua', v), 0));
+  const url = (v: string) => {
+    if (isBlank(v)) return v;
+    const ext = /\.(png|jpe?g|gif|webp|svg|avif)(?:[?#]|$)/i.exec(v)?.[0].replace(/[?#]$/, '') ?? '';
+    return `https://${emailDomain}/anon/${mac('url', v).toString('hex').slice(0, 16)}${ext.toLowerCase()}`;
+  };
+
+  const emailT = nullSafe('email', email);
+  const phoneT = nullSafe('phone', phone);
+  const ipT = nullSafe('ip', ip);
+
+  const freeText = (v: string): string =>
+    v.replace(FREE_TEXT_RE, (match: string, mail: string | undefined, ipv4: string | undefined) => {
+      if (mail) return emailT(mail);
+      if (ipv4) return ipT(ipv4);
+      if (looksLikeCard(match)) return formatPreserving(match, mac('card', digitsOf(match)), false);
+      return looksLikePhone(match) ? phoneT(match) : match;
+    });
+
+  const t = {
+    email: emailT,
+    name: nullSafe('name', name),
+    firstName: nullSafe('firstName', firstName),
+    lastName: nullSafe('lastName', lastName),
+    phone: phoneT,
+    ip: ipT,
+    token: nullSafe('token', token),
+    passwordHash: nullSafe('passwordHash', passwordHash),
+    dateOfBirth: nullSafe('dateOfBirth', dateOfBirth),
+    freeText: nullSafe('freeText', freeText),
+    city: nullSafe('city', city),
+    postalCode: nullSafe('postalCode', postalCode),
+    street: nullSafe('street', street),
+    userAgent: nullSafe('userAgent', userAgent),
+    url: nullSafe('url', url),
+    scramble: nullSafe('scramble', scramble),
+  };
+  const line2T = nullSafe('line2', line2);
+
+  const byKind: Record<AddressKind, StringTransformer> = {
+    street: t.street, line2: line2T, city: t.city, postalCode: t.postalCode, phone: t.phone, name: t.name,
+    firstName: t.firstName, lastName: t.lastName, email: t.email, region: t.scramble,
+  };
+
+  const address = (value: JsonValue, aopts: AddressOptions = {}): JsonValue => {
+    const keys = new Set((aopts.keys ?? DEFAULT_ADDRESS_KEYS).map(normaliseKey));
+    const keep = new Set((aopts.keep ?? DEFAULT_ADDRESS_KEEP).map(normaliseKey));
+    const walk = (node: JsonValue, fn: StringTransformer | undefined): JsonValue => {
+      if (node === null || typeof node === 'boolean') return node;
+      if (typeof node === 'string') return fn ? fn(node) : t.freeText(node);
+      if (Array.isArray(node)) return node.map((e) => walk(e, fn));
+      if (isJsonObject(node)) {
+        const out = Object.create(null) as Record<string, JsonValue>;
+        for (const k of Object.keys(node)) {
+          const nk = normaliseKey(k);
+          if (keep.has(nk)) out[k] = node[k]!;
+          else if (keys.has(nk)) out[k] = walk(node[k]!, byKind[ADDRESS_KINDS[nk] ?? 'region']);
+          else out[k] = walk(node[k]!, undefined);
+        }
+        return out;
+      }
+      // A number: only address parts (a numeric zip, a phone as a number) change, and stay numbers.
+      return fn ? applyToNumber(node, fn) : node;
+    };
+    // A bare string (a text column, or a JSON string at an address path) is a whole address line.
+    if (typeof value === 'string') return isBlank(value) ? value : `${t.street(value)}, ${t.city(value)}`;
+    return walk(value, undefined);
+  };
+
+  return { ...t, address, referenceDate: ref.text, registry };
+}
+
+/** Applies a string transformer to a JSON number's text; the result stays a number when it can. */
+export function applyToNumber(n: number | { text: string }, fn: (s: string) => string): JsonValue {
+  const text = typeof n === 'number' ? String(n) : n.text;
+  let out = fn(text);
+  if (/^\d+$/.test(out) && out.length > 1 && out[0] === '0') out = '1' + out.slice(1);
+  return /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/.test(out) ? numberFromText(out) : out;
+}

@@ -67,7 +67,9 @@ export function buildProgram(): Command {
       }
       const { config } = await loadEffectiveConfig(globals);
       const { runWizard } = await import('./commands/wizard.js');
-      process.exitCode = await runWizard(config, controller);
+      const code = await runWizard(config, controller);
+      if (code === ExitCode.cancelled) throw new CancelledError();
+      process.exitCode = code;
     });
 
   program
@@ -178,6 +180,12 @@ export function renderError(error: unknown, json: boolean): number {
   return ExitCode.usage;
 }
 
+/** The commands whose cancellation can leave containers half-started. */
+const touchesStack = (argv: string[]) => {
+  const command = argv.slice(2).find((a) => !a.startsWith('-'));
+  return command === undefined || command === 'setup' || command === 'down';
+};
+
 export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -190,11 +198,21 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // listr2 wraps task errors; unwrap to render the original.
     const inner = (error as { error?: unknown })?.error ?? error;
-    return renderError(controller.signal.aborted ? new CancelledError(stateAfterCancel()) : inner, argv.includes('--json'));
+    if (controller.signal.aborted || isAbortError(inner)) {
+      const own = inner instanceof CancelledError ? inner.stateNote : undefined;
+      return renderError(new CancelledError(own ?? (await stateAfterCancel(touchesStack(argv)))), argv.includes('--json'));
+    }
+    return renderError(inner, argv.includes('--json'));
   }
 }
 
-let cancelNote: string | undefined;
-/** Commands record what state a cancel leaves the stack in, for the final message. */
-export const setCancelNote = (note: string) => (cancelNote = note);
-const stateAfterCancel = () => cancelNote ?? 'The stack was left as it was at the moment of cancelling; `rehearse status` shows it.';
+/** After a cancel: what the stack was left in (asks the engine; commands that never touched it say nothing). */
+async function stateAfterCancel(touchesStack: boolean): Promise<string | undefined> {
+  if (!touchesStack) return undefined;
+  const [{ loadConfig }, { dockerClient }, { describeStackState }] = await Promise.all([import('./config.js'), import('./docker.js'), import('./stack.js')]);
+  try {
+    return await describeStackState(dockerClient(), loadConfig().config);
+  } catch {
+    return undefined;
+  }
+}

@@ -113,3 +113,17 @@ export async function stackStatus(docker: Dockerode, config: Config): Promise<St
 
 /** Ensures .env.staging exists before anything that needs its secrets. */
 export const stackSecrets = (config: Config) => requireEnv(workPaths(config).envFile);
+
+/** One sentence on what a cancelled or failed step left behind, for the final message. */
+export async function describeStackState(docker: Dockerode, config: Config): Promise<string> {
+  try {
+    const containers = await listStackContainers(docker, config);
+    if (!containers.length) return 'No staging containers exist; nothing was started.';
+    const byState = new Map<string, number>();
+    for (const c of containers) byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
+    const states = [...byState].map(([state, n]) => `${n} ${state}`).join(', ');
+    return `Staging was left with ${containers.length} container(s) (${states}); volumes and data are untouched. \`rehearse status\` shows them, \`rehearse setup\` resumes, \`rehearse down\` stops them.`;
+  } catch {
+    return 'The state of the staging containers could not be read; `rehearse status` shows it.';
+  }
+}

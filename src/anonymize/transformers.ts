@@ -60,7 +60,7 @@ export interface Transformers {
   readonly name: StringTransformer;
   readonly firstName: StringTransformer;
   readonly lastName: StringTransformer;
-  /** Same punctuation and digit count, digits replaced; the last seven read `555-01xx`. */
+  /** Same punctuation and digit count, digits replaced (a separated `+cc` kept); the last seven read `555-01xx`. */
   readonly phone: StringTransformer;
   /** IPv4 → 192.0.2.x / 198.51.100.x / 203.0.113.x, IPv6 → 2001:db8::/32; a `/n` suffix is kept. */
   readonly ip: StringTransformer;
@@ -86,6 +86,8 @@ export interface Transformers {
   address(value: JsonValue, opts?: AddressOptions): JsonValue;
   readonly referenceDate: string;
   readonly registry: UniquenessRegistry;
+  /** keyFingerprint(secret): lets a caller check two pieces were keyed alike. */
+  readonly fingerprint: string;
 }
 
 export const DEFAULT_ADDRESS_KEEP = ['country', 'countryCode', 'state'] as const;
@@ -119,6 +121,11 @@ function toKey(secret: Buffer | string): Buffer {
     });
   }
   return key;
+}
+
+/** A fingerprint of the key that is safe to log or report: it says "same key" without revealing it. */
+export function keyFingerprint(secret: Buffer | string): string {
+  return createHmac('sha256', secret).update('rehearse-anonymize-key-fingerprint').digest('hex').slice(0, 16);
 }
 
 function isoDay(date: Date): string {
@@ -242,9 +249,11 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
     const d = mac('phone', digits || v);
     const xx = String(d.readUInt16BE(0) % 100).padStart(2, '0');
     if (digits.length === 0) return `555-01${xx}`;
-    let fake = '';
-    for (let i = 0; i < digits.length; i++) fake += String(d[2 + (i % 30)]! % 10);
-    if (digits.length >= 7) fake = fake.slice(0, digits.length - 7) + '55501' + xx;
+    // A separated "+cc" country code is not identifying and keeps the number parseable: keep it.
+    const cc = /^\s*\+(\d{1,3})[\s.(-]/.exec(v)?.[1] ?? '';
+    let fake = cc;
+    for (let i = cc.length; i < digits.length; i++) fake += String(d[2 + (i % 30)]! % 10);
+    if (digits.length - cc.length >= 7) fake = fake.slice(0, digits.length - 7) + '55501' + xx;
     if (fake === digits) fake = fake.slice(0, -1) + String((Number(fake.at(-1)) + 1) % 10);
     let k = 0;
     return v.replace(/\d/g, () => fake[k++]!);
@@ -393,7 +402,7 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
     return walk(value, undefined);
   };
 
-  return { ...t, address, referenceDate: ref.text, registry };
+  return { ...t, address, referenceDate: ref.text, registry, fingerprint: keyFingerprint(key) };
 }
 
 /** Applies a string transformer to a JSON number's text; the result stays a number when it can. */

@@ -1,0 +1,263 @@
+// Applies the rules to one table's rows in COPY text format. Columns without a rule are passed
+// through byte for byte (never decoded); only ruled fields are decoded, transformed and encoded.
+import { UserError } from '../errors.js';
+import { COPY_NULL, decodeCopyField, encodeCopyField } from './copy-text.js';
+import { isJsonObject, JsonNumber, parseJson, parseJsonPath, rewriteJson, stringifyJson, type JsonValue } from './json-value.js';
+import { formatPgArray, mapPgArray, parsePgArray } from './pg-array.js';
+import { findRule, ruleNameOf, type AnonymizeRules, type JsonRule, type LeafRule, type ValueRuleName } from './rules.js';
+import { applyToNumber, createTransformers, keyFingerprint, type StringTransformer, type TransformerOptions, type Transformers } from './transformers.js';
+import { suffixValue } from './unique.js';
+
+/** A column as information_schema.columns describes it, in COPY column order. */
+export interface ColumnInfo {
+  name: string;
+  /** `text`, `character varying`, `jsonb`, `ARRAY`, `inet`, `USER-DEFINED`, `date`, … */
+  dataType: string;
+  /** `text`, `varchar`, `jsonb`, `_text` (an array of text), `inet`, `citext`, … */
+  udtName: string;
+}
+
+export interface RowAnonymizerOptions extends TransformerOptions {
+  /** Names of this table's columns that are unique in production (from the catalogue); rules can also say `unique: true`. */
+  uniqueColumns?: Iterable<string>;
+  /** The run's transformers, shared by all tables so collision overrides agree; must use the same secret. */
+  transformers?: Transformers;
+}
+
+export interface ColumnStats {
+  rule: string;
+  /** Non-null values seen. */
+  values: number;
+  nulls: number;
+  /** Values whose staging text differs from the production text. */
+  changed: number;
+}
+
+export interface RowAnonymizer {
+  /** One COPY text row without its newline in, the anonymized row out. */
+  (line: string): string;
+  readonly table: string;
+  /** False when no column of this table has a rule (other than keep): rows pass through as they are. */
+  readonly active: boolean;
+  readonly stats: { rows: number; columns: Record<string, ColumnStats> };
+}
+
+/** Thrown for a row that is not valid COPY text for the table; it never quotes the row (PII). */
+export class CopyFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CopyFormatError';
+  }
+}
+
+type Category = 'text' | 'json' | 'jsonb' | 'inet' | 'date' | 'other';
+const TEXT_UDTS = new Set(['text', 'varchar', 'bpchar', 'char', 'name', 'citext']);
+const DATE_UDTS = new Set(['date', 'timestamp', 'timestamptz']);
+
+function categoryOf(udt: string): Category {
+  if (TEXT_UDTS.has(udt)) return 'text';
+  if (udt === 'json') return 'json';
+  if (udt === 'jsonb') return 'jsonb';
+  if (udt === 'inet' || udt === 'cidr') return 'inet';
+  if (DATE_UDTS.has(udt)) return 'date';
+  return 'other';
+}
+
+const isArrayColumn = (c: ColumnInfo) => c.dataType === 'ARRAY' || c.udtName.startsWith('_');
+
+/** A value in, a value out; null means SQL NULL. */
+type ValueFn = (value: string) => string | null;
+
+export function createRowAnonymizer(
+  table: string,
+  columns: ColumnInfo[],
+  rules: AnonymizeRules,
+  secret: Buffer | string,
+  opts: RowAnonymizerOptions = {},
+): RowAnonymizer {
+  const tx = opts.transformers ?? createTransformers(secret, opts);
+  if (opts.transformers && opts.transformers.fingerprint !== keyFingerprint(secret)) {
+    throw new Error('createRowAnonymizer: the shared transformers were made with a different secret');
+  }
+  const uniqueNames = new Set(opts.uniqueColumns ?? []);
+  const stats: RowAnonymizer['stats'] = { rows: 0, columns: {} };
+  const handlers: Array<{ index: number; column: string; fn: (raw: string) => string; s: ColumnStats }> = [];
+
+  columns.forEach((col, index) => {
+    const rule = findRule(rules, table, col.name);
+    if (rule === undefined || ruleNameOf(rule) === 'keep') return;
+    const where = `${table}.${col.name}`;
+    const s: ColumnStats = { rule: ruleNameOf(rule), values: 0, nulls: 0, changed: 0 };
+    stats.columns[col.name] = s;
+    if (ruleNameOf(rule) === 'null') {
+      handlers.push({ index, column: col.name, fn: () => COPY_NULL, s });
+      return;
+    }
+    const array = isArrayColumn(col);
+    const category = categoryOf(array ? col.udtName.replace(/^_/, '') : col.udtName);
+    let fn: ValueFn;
+    if (array) {
+      if (typeof rule === 'object' && rule.rule === 'textArray') fn = elementWise(compileValue(rule.of, category, where, tx));
+      else fn = elementWise(compileValue(rule as LeafRule | JsonRule, category, where, tx));
+    } else {
+      if (typeof rule === 'object' && rule.rule === 'textArray') {
+        throw new UserError(`${where} has rule "textArray", but it is not an array column (it is ${col.dataType}).`, {
+          tryThis: `Use the element rule itself, e.g. "${where}": "${typeof rule.of === 'string' ? rule.of : rule.of.rule}".`,
+        });
+      }
+      fn = compileValue(rule, category, where, tx);
+      const unique = uniqueNames.has(col.name) || (typeof rule === 'object' && 'unique' in rule && rule.unique === true);
+      const name = ruleNameOf(rule) as ValueRuleName;
+      if (unique && category === 'text' && name !== 'passwordHash') {
+        const domain = name === 'secret' ? 'token' : name;
+        const inner = fn;
+        fn = (v) => {
+          const out = inner(v);
+          return out === null ? null : tx.registry.claim(where, domain, v, out, (n) => suffixValue(out, n));
+        };
+      }
+    }
+    handlers.push({
+      index,
+      column: col.name,
+      s,
+      fn: (raw) => {
+        if (raw === COPY_NULL) return raw; // NULL stays NULL: absence of data is not PII
+        const value = decodeCopyField(raw)!;
+        return encodeCopyField(fn(value));
+      },
+    });
+  });
+
+  const width = columns.length;
+  const anonymize = ((line: string): string => {
+    stats.rows++;
+    if (handlers.length === 0) return line;
+    const fields = line.split('\t');
+    if (fields.length !== width) {
+      throw new CopyFormatError(`${table}: a row has ${fields.length} fields where ${width} columns were expected`);
+    }
+    for (const h of handlers) {
+      const raw = fields[h.index]!;
+      let out: string;
+      try {
+        out = h.fn(raw);
+      } catch (error) {
+        throw rethrowFor(`${table}.${h.column}`, error);
+      }
+      if (raw === COPY_NULL) h.s.nulls++;
+      else h.s.values++;
+      if (out !== raw) {
+        h.s.changed++;
+        fields[h.index] = out;
+      }
+    }
+    return fields.join('\t');
+  }) as RowAnonymizer;
+  Object.defineProperties(anonymize, {
+    table: { value: table, enumerable: true },
+    active: { value: handlers.length > 0, enumerable: true },
+    stats: { value: stats, enumerable: true },
+  });
+  return anonymize;
+}
+
+function rethrowFor(where: string, error: unknown): Error {
+  const e = error as Error;
+  if (error instanceof UserError) return new UserError(`${where}: ${e.message}`, { ...(error.tryThis ? { tryThis: error.tryThis } : {}), causes: error.causes });
+  // Parse errors carry positions, never values: safe to pass on.
+  return new CopyFormatError(`${where}: ${e.message}`);
+}
+
+function elementWise(fn: ValueFn): ValueFn {
+  return (literal) => {
+    const parsed = parsePgArray(literal);
+    return formatPgArray({ bounds: parsed.bounds, elements: mapPgArray(parsed.elements, fn) });
+  };
+}
+
+/** A leaf rule as a string transformer (address on a string gives a street line). */
+function leafString(rule: LeafRule, tx: Transformers): StringTransformer {
+  const name = ruleNameOf(rule) as ValueRuleName;
+  switch (name) {
+    case 'address': {
+      const aopts = typeof rule === 'object' && rule.rule === 'address' ? rule : {};
+      return ((v: string | null) => (v === null ? null : (tx.address(v, aopts) as string))) as StringTransformer;
+    }
+    case 'secret':
+      return tx.token;
+    case 'keep':
+      return ((v: string | null) => v) as StringTransformer;
+    case 'null':
+      return (() => null) as unknown as StringTransformer;
+    default:
+      return tx[name];
+  }
+}
+
+const NUMERIC_RULES = new Set<ValueRuleName>(['phone', 'postalCode']);
+
+/** A leaf rule applied to a whole JSON subtree: every string in it (and numbers, for phone/postal). */
+function leafJson(rule: LeafRule, tx: Transformers): (node: JsonValue) => JsonValue {
+  const name = ruleNameOf(rule) as ValueRuleName;
+  if (name === 'keep') return (node) => node;
+  if (name === 'null') return () => null;
+  if (name === 'address') {
+    const aopts = typeof rule === 'object' && rule.rule === 'address' ? rule : {};
+    return (node) => tx.address(node, aopts);
+  }
+  const fn = leafString(rule, tx);
+  const deep = (node: JsonValue): JsonValue => {
+    if (typeof node === 'string') return fn(node);
+    if (Array.isArray(node)) return node.map(deep);
+    if (isJsonObject(node)) {
+      for (const k of Object.keys(node)) node[k] = deep(node[k]!);
+      return node;
+    }
+    if ((typeof node === 'number' || node instanceof JsonNumber) && NUMERIC_RULES.has(name)) return applyToNumber(node, fn);
+    return node;
+  };
+  return deep;
+}
+
+function compileJsonRule(rule: JsonRule, tx: Transformers): (doc: JsonValue) => JsonValue {
+  const entries = Object.entries(rule.paths);
+  const paths = entries.map(([p]) => parseJsonPath(p));
+  const fns = entries.map(([, r]) => leafJson(r, tx));
+  const others = rule.others === 'freeText' ? (s: string) => tx.freeText(s) : undefined;
+  return (doc) => rewriteJson(doc, paths, (node, i) => fns[i]!(node), others);
+}
+
+function compileValue(rule: LeafRule | JsonRule, category: Category, where: string, tx: Transformers): ValueFn {
+  const name = ruleNameOf(rule);
+  const refuse = (why: string): never => {
+    throw new UserError(`${where}: rule "${name}" ${why}.`, {
+      tryThis: `Pick a rule that fits the column's type, or "keep" / "null" for "${where}".`,
+    });
+  };
+  if (category === 'json' || category === 'jsonb') {
+    const style = category === 'jsonb' ? 'jsonb' : 'compact';
+    const transform = typeof rule === 'object' && rule.rule === 'json' ? compileJsonRule(rule, tx) : leafJson(rule as LeafRule, tx);
+    return (text) => stringifyJson(transform(parseJson(text)), style);
+  }
+  if (typeof rule === 'object' && rule.rule === 'json') {
+    if (category !== 'text') refuse('needs a json, jsonb or text column');
+    // JSON kept in a text column; a value that is not JSON is scrubbed as free text instead.
+    const transform = compileJsonRule(rule, tx);
+    return (text) => {
+      let doc: JsonValue;
+      try {
+        doc = parseJson(text);
+      } catch {
+        return tx.freeText(text);
+      }
+      return stringifyJson(transform(doc), 'compact');
+    };
+  }
+  const leaf = rule as LeafRule;
+  const leafName = ruleNameOf(leaf);
+  if (category === 'date' && leafName !== 'dateOfBirth') refuse('cannot produce a date; use "dateOfBirth"');
+  if (category === 'inet' && leafName !== 'ip') refuse('cannot produce an address for an inet column; use "ip"');
+  if (category === 'other') refuse('only fits text, json or array columns');
+  return leafString(leaf, tx);
+}

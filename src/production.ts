@@ -1,0 +1,65 @@
+// Production access: read-only by construction. Every session sets default_transaction_read_only
+// and a statement timeout, and all reads of one run happen in one REPEATABLE READ READ ONLY
+// transaction, so the subset is taken from a single consistent snapshot.
+import postgres from 'postgres';
+import { UserError } from './errors.js';
+
+export type ReadOnlySql = postgres.Sql;
+export type ReadOnlyTx = postgres.TransactionSql;
+
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+export function parseDatabaseUrl(url: string, what = 'production.url'): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UserError(`${what} is not a valid URL.`, { tryThis: 'Use the form postgresql://user:password@host:5432/database (PRODUCTION_DATABASE_URL or production.url).' });
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') throw new UserError(`${what} must start with postgresql:// (got ${u.protocol}//).`, { tryThis: 'e.g. postgresql://reader:…@db.internal:5432/app' });
+  if (!u.pathname || u.pathname === '/') throw new UserError(`${what} names no database (${describeUrl(url)}).`, { tryThis: 'Add the database name after the port: …:5432/<database>.' });
+  return u;
+}
+
+export function openProduction(url: string, opts: { statementTimeoutMs: number; max?: number }): ReadOnlySql {
+  parseDatabaseUrl(url);
+  return postgres(url, {
+    max: opts.max ?? 1,
+    idle_timeout: 5,
+    connect_timeout: 10,
+    onnotice: () => undefined,
+    connection: {
+      application_name: 'rehearse (read-only)',
+      default_transaction_read_only: 'on',
+      statement_timeout: opts.statementTimeoutMs,
+      idle_in_transaction_session_timeout: Math.max(opts.statementTimeoutMs * 4, 60_000),
+    } as Record<string, string | number>,
+  });
+}
+
+/** Runs `fn` inside one read-only, repeatable-read transaction (one snapshot for the whole read). */
+export async function withSnapshot<T>(sql: ReadOnlySql, fn: (tx: ReadOnlyTx) => Promise<T>): Promise<T> {
+  return (await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', fn)) as T;
+}
+
+/** Translates connection failures into what to do, without echoing the password. */
+export function translatePgError(error: unknown, url: string, role: 'production' | 'staging'): Error {
+  const e = error as { code?: string; message?: string };
+  const where = describeUrl(url);
+  const flag = role === 'production' ? 'PRODUCTION_DATABASE_URL (or production.url)' : 'the staging settings (`rehearse config`)';
+  if (e?.code === 'ECONNREFUSED' || e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN' || e?.code === 'CONNECT_TIMEOUT' || e?.code === 'ETIMEDOUT')
+    return new UserError(`Cannot connect to the ${role} database at ${where} (${e.code}).`, {
+      causes: ['the server is not running or not reachable from here', 'wrong host or port'],
+      tryThis: role === 'production' ? `Check ${flag}; for a trial without production run \`rehearse demo\` and unset PRODUCTION_DATABASE_URL.` : 'Start staging with `rehearse setup`.',
+    });
+  if (e?.code === '28P01' || e?.code === '28000') return new UserError(`The ${role} database at ${where} refused the credentials.`, { tryThis: `Check the user and password in ${flag}.` });
+  if (e?.code === '3D000') return new UserError(`The ${role} database at ${where} does not exist.`, { tryThis: `Check the database name in ${flag}.` });
+  return error as Error;
+}

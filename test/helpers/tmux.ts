@@ -1,0 +1,38 @@
+// Drives the real binary in a pseudo-terminal through tmux: keys in, screen text out.
+import { execa } from 'execa';
+
+export class TmuxSession {
+  private constructor(readonly name: string) {}
+
+  /** Starts `command` in a detached session of the given size, with CI unset so rehearse is interactive. */
+  static async start(name: string, cwd: string, command: string, env: Record<string, string>, size = { cols: 160, rows: 50 }): Promise<TmuxSession> {
+    await execa('tmux', ['kill-session', '-t', name], { reject: false });
+    const envArgs = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    const shell = `cd ${JSON.stringify(cwd)} && env -u CI ${envArgs} ${command}; echo "[exit $?]"; sleep 600`;
+    await execa('tmux', ['new-session', '-d', '-s', name, '-x', String(size.cols), '-y', String(size.rows), shell]);
+    return new TmuxSession(name);
+  }
+
+  async screen(): Promise<string> {
+    return String((await execa('tmux', ['capture-pane', '-p', '-t', this.name])).stdout);
+  }
+
+  async keys(...keys: string[]): Promise<void> {
+    await execa('tmux', ['send-keys', '-t', this.name, ...keys]);
+  }
+
+  async waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      last = await this.screen();
+      if (pattern.test(last)) return last;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`screen never matched ${pattern} within ${timeoutMs} ms; last screen:\n${last}`);
+  }
+
+  async kill(): Promise<void> {
+    await execa('tmux', ['kill-session', '-t', this.name], { reject: false });
+  }
+}

@@ -56,6 +56,8 @@ function TaskRow({ task, depth, animate }: { task: TaskNode; depth: number; anim
   return (
     <Box flexDirection="column" paddingLeft={depth * 2}>
       <Box>
+        {/* flexShrink 0: a long, wrapping title must never squeeze the status symbol away. */}
+        <Box flexShrink={0}>
         {/* Only running tasks get a spinner: each one is a timer. */}
         {look ? (
           <Text color={look.color} dimColor={look.dim}>
@@ -68,8 +70,13 @@ function TaskRow({ task, depth, animate }: { task: TaskNode; depth: number; anim
         ) : (
           <Text color="cyan">●</Text>
         )}
+        </Box>
         <Text dimColor={task.state === 'pending'}>{` ${task.title}`}</Text>
-        {task.state === 'completed' && task.durationMs !== undefined ? <Text dimColor>{` (${formatDuration(task.durationMs)})`}</Text> : null}
+        {task.state === 'completed' && task.durationMs !== undefined ? (
+          <Box flexShrink={0}>
+            <Text dimColor>{` (${formatDuration(task.durationMs)})`}</Text>
+          </Box>
+        ) : null}
         {task.state === 'skipped' && task.message && task.message !== task.title ? <Text dimColor>{` [skipped: ${task.message}]`}</Text> : null}
         {task.state === 'skipped' && (!task.message || task.message === task.title) ? <Text dimColor> [skipped]</Text> : null}
       </Box>

@@ -5,9 +5,9 @@
 --   1. up to @rehearse:commit, in its own transaction: an enum value added with ALTER TYPE … ADD VALUE
 --      cannot be used before the transaction that added it commits (PostgreSQL 12+).
 --   2. up to @rehearse:load: the tables; then the data is COPYed in, in the same transaction;
---   3. the rest (indexes, foreign keys, view, function) on the loaded data, still in that transaction.
--- This is Prisma's own order (CreateTable, then CreateIndex, then AddForeignKey), and building the
--- indexes and checking the foreign keys once after a bulk load is much faster than row by row.
+--   3. the rest (keys, indexes, foreign keys, view, function) on the loaded data, still in that transaction.
+-- Prisma's own order is CreateTable, CreateIndex, AddForeignKey; building the indexes and checking
+-- the foreign keys once after a bulk load is much faster than row by row. The end state is the same.
 
 -- Migration 20230114_init
 CREATE TYPE "UserRole" AS ENUM ('LEARNER', 'TEACHER', 'INSTITUTION', 'VOLUNTEER', 'ADMIN');
@@ -27,9 +27,7 @@ CREATE TABLE "schools" (
     "city" TEXT,
     "country" TEXT NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "schools_pkey" PRIMARY KEY ("id")
+    "updatedAt" TIMESTAMP(3) NOT NULL
 );
 
 -- CreateTable
@@ -45,9 +43,7 @@ CREATE TABLE "users" (
     "schoolId" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
-    "deletedAt" TIMESTAMP(3),
-
-    CONSTRAINT "users_pkey" PRIMARY KEY ("id")
+    "deletedAt" TIMESTAMP(3)
 );
 
 -- CreateTable
@@ -61,9 +57,7 @@ CREATE TABLE "profiles" (
     "bio" TEXT,
     "language" TEXT NOT NULL DEFAULT 'en',
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "profiles_pkey" PRIMARY KEY ("id")
+    "updatedAt" TIMESTAMP(3) NOT NULL
 );
 
 -- CreateTable
@@ -78,9 +72,7 @@ CREATE TABLE "accounts" (
     "expires_at" INTEGER,
     "token_type" TEXT,
     "scope" TEXT,
-    "id_token" TEXT,
-
-    CONSTRAINT "accounts_pkey" PRIMARY KEY ("id")
+    "id_token" TEXT
 );
 
 -- CreateTable
@@ -88,9 +80,7 @@ CREATE TABLE "sessions" (
     "id" TEXT NOT NULL,
     "sessionToken" TEXT NOT NULL,
     "userId" TEXT NOT NULL,
-    "expires" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "sessions_pkey" PRIMARY KEY ("id")
+    "expires" TIMESTAMP(3) NOT NULL
 );
 
 -- CreateTable
@@ -109,9 +99,7 @@ CREATE TABLE "stories" (
     "isPublished" BOOLEAN NOT NULL DEFAULT false,
     "language" TEXT NOT NULL DEFAULT 'en',
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "stories_pkey" PRIMARY KEY ("id")
+    "updatedAt" TIMESTAMP(3) NOT NULL
 );
 
 -- CreateTable
@@ -121,9 +109,7 @@ CREATE TABLE "reading_progress" (
     "storyId" TEXT NOT NULL,
     "percentComplete" INTEGER NOT NULL DEFAULT 0,
     "isCompleted" BOOLEAN NOT NULL DEFAULT false,
-    "lastReadAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "reading_progress_pkey" PRIMARY KEY ("id")
+    "lastReadAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 -- CreateTable
@@ -140,9 +126,7 @@ CREATE TABLE "orders" (
     "total" DECIMAL(10,2) NOT NULL,
     "status" TEXT NOT NULL DEFAULT 'PENDING',
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "orders_pkey" PRIMARY KEY ("id")
+    "updatedAt" TIMESTAMP(3) NOT NULL
 );
 
 -- CreateTable
@@ -151,9 +135,7 @@ CREATE TABLE "order_items" (
     "orderId" TEXT NOT NULL,
     "storyId" TEXT NOT NULL,
     "quantity" INTEGER NOT NULL DEFAULT 1,
-    "price" DECIMAL(10,2) NOT NULL,
-
-    CONSTRAINT "order_items_pkey" PRIMARY KEY ("id")
+    "price" DECIMAL(10,2) NOT NULL
 );
 
 -- CreateTable
@@ -166,9 +148,7 @@ CREATE TABLE "donation_campaigns" (
     "startsAt" TIMESTAMP(3) NOT NULL,
     "endsAt" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "donation_campaigns_pkey" PRIMARY KEY ("id")
+    "updatedAt" TIMESTAMP(3) NOT NULL
 );
 
 -- CreateTable
@@ -183,9 +163,7 @@ CREATE TABLE "donations" (
     "currency" TEXT NOT NULL DEFAULT 'USD',
     "campaignId" TEXT,
     "stripePaymentId" TEXT,
-    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "donations_pkey" PRIMARY KEY ("id")
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 -- CreateTable
@@ -196,9 +174,7 @@ CREATE TABLE "classes" (
     "name" TEXT NOT NULL,
     "code" TEXT NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "classes_pkey" PRIMARY KEY ("id")
+    "updatedAt" TIMESTAMP(3) NOT NULL
 );
 
 -- CreateTable
@@ -206,9 +182,7 @@ CREATE TABLE "class_enrollments" (
     "id" TEXT NOT NULL,
     "classId" TEXT NOT NULL,
     "studentId" TEXT NOT NULL,
-    "enrolledAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "class_enrollments_pkey" PRIMARY KEY ("id")
+    "enrolledAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 -- CreateTable
@@ -220,9 +194,7 @@ CREATE TABLE "subscriptions" (
     "stripeCustomerId" TEXT,
     "currentPeriodEnd" TIMESTAMP(3),
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "subscriptions_pkey" PRIMARY KEY ("id")
+    "updatedAt" TIMESTAMP(3) NOT NULL
 );
 
 -- CreateTable
@@ -232,9 +204,7 @@ CREATE TABLE "notifications" (
     "type" TEXT NOT NULL,
     "message" TEXT NOT NULL,
     "read" BOOLEAN NOT NULL DEFAULT false,
-    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "notifications_pkey" PRIMARY KEY ("id")
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 -- CreateTable
@@ -245,9 +215,7 @@ CREATE TABLE "activity_logs" (
     "ipAddress" TEXT,
     "userAgent" TEXT,
     "metadata" JSONB,
-    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT "activity_logs_pkey" PRIMARY KEY ("id")
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 -- CreateTable
@@ -258,9 +226,7 @@ CREATE TABLE "volunteer_profiles" (
     "languages" TEXT[],
     "availableHours" INTEGER NOT NULL DEFAULT 0,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "volunteer_profiles_pkey" PRIMARY KEY ("id")
+    "updatedAt" TIMESTAMP(3) NOT NULL
 );
 
 -- CreateTable
@@ -271,12 +237,31 @@ CREATE TABLE "volunteer_assignments" (
     "task" TEXT NOT NULL,
     "status" TEXT NOT NULL DEFAULT 'OPEN',
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "updatedAt" TIMESTAMP(3) NOT NULL,
-
-    CONSTRAINT "volunteer_assignments_pkey" PRIMARY KEY ("id")
+    "updatedAt" TIMESTAMP(3) NOT NULL
 );
 
 -- @rehearse:load
+
+-- Primary keys, as Prisma names them. Prisma declares them inside CREATE TABLE; adding them after the
+-- load (as pg_dump does) builds each index in one sort instead of a million random B-tree inserts.
+ALTER TABLE "schools" ADD CONSTRAINT "schools_pkey" PRIMARY KEY ("id");
+ALTER TABLE "users" ADD CONSTRAINT "users_pkey" PRIMARY KEY ("id");
+ALTER TABLE "profiles" ADD CONSTRAINT "profiles_pkey" PRIMARY KEY ("id");
+ALTER TABLE "accounts" ADD CONSTRAINT "accounts_pkey" PRIMARY KEY ("id");
+ALTER TABLE "sessions" ADD CONSTRAINT "sessions_pkey" PRIMARY KEY ("id");
+ALTER TABLE "stories" ADD CONSTRAINT "stories_pkey" PRIMARY KEY ("id");
+ALTER TABLE "reading_progress" ADD CONSTRAINT "reading_progress_pkey" PRIMARY KEY ("id");
+ALTER TABLE "orders" ADD CONSTRAINT "orders_pkey" PRIMARY KEY ("id");
+ALTER TABLE "order_items" ADD CONSTRAINT "order_items_pkey" PRIMARY KEY ("id");
+ALTER TABLE "donation_campaigns" ADD CONSTRAINT "donation_campaigns_pkey" PRIMARY KEY ("id");
+ALTER TABLE "donations" ADD CONSTRAINT "donations_pkey" PRIMARY KEY ("id");
+ALTER TABLE "classes" ADD CONSTRAINT "classes_pkey" PRIMARY KEY ("id");
+ALTER TABLE "class_enrollments" ADD CONSTRAINT "class_enrollments_pkey" PRIMARY KEY ("id");
+ALTER TABLE "subscriptions" ADD CONSTRAINT "subscriptions_pkey" PRIMARY KEY ("id");
+ALTER TABLE "notifications" ADD CONSTRAINT "notifications_pkey" PRIMARY KEY ("id");
+ALTER TABLE "activity_logs" ADD CONSTRAINT "activity_logs_pkey" PRIMARY KEY ("id");
+ALTER TABLE "volunteer_profiles" ADD CONSTRAINT "volunteer_profiles_pkey" PRIMARY KEY ("id");
+ALTER TABLE "volunteer_assignments" ADD CONSTRAINT "volunteer_assignments_pkey" PRIMARY KEY ("id");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "users_email_key" ON "users"("email");

@@ -14,6 +14,38 @@ export type RuleName = ValueRuleName | 'json' | 'textArray';
 
 const valueRuleName = z.enum(VALUE_RULES);
 
+export type LeafRule =
+  | ValueRuleName
+  | { rule: Exclude<ValueRuleName, 'address'>; unique?: boolean }
+  | { rule: 'address'; keys?: string[]; keep?: string[] };
+export interface JsonRule {
+  rule: 'json';
+  paths: Record<string, LeafRule>;
+  others?: 'keep' | 'freeText';
+}
+export interface TextArrayRule {
+  rule: 'textArray';
+  of: LeafRule | JsonRule;
+}
+export type AnonymizeRule = LeafRule | JsonRule | TextArrayRule;
+export type AnonymizeRules = Record<string, AnonymizeRule>;
+
+/**
+ * Validates with the one schema that `pick` chooses from the value's shape, so an error names
+ * the real problem ("unique: expected boolean") instead of a bare "Invalid input" from a union.
+ */
+function dispatching<T>(pick: (value: unknown) => z.ZodType<T>): z.ZodType<T, unknown> {
+  return z.unknown().transform((value, ctx) => {
+    const result = pick(value).safeParse(value);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  });
+}
+
+const ruleOf = (value: unknown): unknown =>
+  typeof value === 'object' && value !== null && 'rule' in value ? (value as { rule: unknown }).rule : undefined;
+
 const simpleRule = z
   .object({
     rule: valueRuleName.exclude(['address']),
@@ -32,46 +64,64 @@ const addressRule = z
   })
   .strict();
 
-/** A rule for one value, or for what one JSON path points at. */
-const leafRule = z.union([valueRuleName, simpleRule, addressRule]);
-
-const jsonPath = z.string().superRefine((path, ctx) => {
-  try {
-    parseJsonPath(path);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
-  }
+const notAnObject = z.custom<never>(() => false, {
+  message: `a rule is a name (${VALUE_RULES.join(', ')}) or an object with "rule"`,
 });
 
-const jsonRule = z
+/** A rule for one value, or for what one JSON path points at. */
+const leafRule: z.ZodType<LeafRule, unknown> = dispatching<LeafRule>((value) => {
+  if (typeof value === 'string') return valueRuleName;
+  if (typeof value !== 'object' || value === null) return notAnObject;
+  return ruleOf(value) === 'address' ? addressRule : simpleRule;
+});
+
+/**
+ * Record keys are checked here rather than by a key schema, whose error would only say "Invalid
+ * key in record"; `when` makes the check run even when a value already failed, so both show.
+ */
+const whenObject = { when: (payload: { value: unknown }) => typeof payload.value === 'object' && payload.value !== null };
+
+const jsonPaths = z.record(z.string(), leafRule).superRefine((paths, ctx) => {
+  for (const path of Object.keys(paths)) {
+    try {
+      parseJsonPath(path);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message, path: [path] });
+    }
+  }
+}, whenObject);
+
+const jsonRule: z.ZodType<JsonRule, unknown> = z
   .object({
     rule: z.literal('json'),
     /** JSON path → rule, e.g. `{ "$.shipping.street": "address", "$..email": "email", "$.items[*].note": "freeText" }`. */
-    paths: z.record(jsonPath, leafRule),
+    paths: jsonPaths,
     /** What happens to strings no path reaches: kept (default) or scrubbed like free text. */
     others: z.enum(['keep', 'freeText']).optional(),
   })
   .strict();
 
 /** Element-wise over a PostgreSQL array column. A value rule on an array column means the same. */
-const textArrayRule = z
-  .object({ rule: z.literal('textArray'), of: z.union([leafRule, jsonRule]) })
+const textArrayRule: z.ZodType<TextArrayRule, unknown> = z
+  .object({
+    rule: z.literal('textArray'),
+    of: dispatching<LeafRule | JsonRule>((value) => (ruleOf(value) === 'json' ? jsonRule : leafRule)),
+  })
   .strict();
 
-export const anonymizeRuleSchema = z.union([leafRule, jsonRule, textArrayRule]);
+export const anonymizeRuleSchema: z.ZodType<AnonymizeRule, unknown> = dispatching<AnonymizeRule>((value) => {
+  const rule = ruleOf(value);
+  return rule === 'json' ? jsonRule : rule === 'textArray' ? textArrayRule : leafRule;
+});
 
 /** `table.column` or `schema.table.column`, as the names appear in the database (camelCase kept). */
 const RULE_KEY = /^(?:[^.\s"]+\.)?[^.\s"]+\.[^.\s"]+$/;
 
-export const anonymizeRulesSchema = z.record(
-  z.string().regex(RULE_KEY, 'a rule key is "table.column" (or "schema.table.column")'),
-  anonymizeRuleSchema,
-);
-
-export type AnonymizeRule = z.infer<typeof anonymizeRuleSchema>;
-export type LeafRule = z.infer<typeof leafRule>;
-export type JsonRule = z.infer<typeof jsonRule>;
-export type AnonymizeRules = z.infer<typeof anonymizeRulesSchema>;
+export const anonymizeRulesSchema: z.ZodType<AnonymizeRules, unknown> = z.record(z.string(), anonymizeRuleSchema).superRefine((rules, ctx) => {
+  for (const key of Object.keys(rules)) {
+    if (!RULE_KEY.test(key)) ctx.addIssue({ code: 'custom', message: `"${key}" is not a rule key: write "table.column" (or "schema.table.column")`, path: [key] });
+  }
+}, whenObject);
 
 /** The rule's name, whichever way it was written. */
 export function ruleNameOf(rule: AnonymizeRule): RuleName {

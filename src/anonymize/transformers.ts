@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { UserError } from '../errors.js';
+import { createKeyedHash } from './hmac-sha256.js';
 import { isJsonObject, numberFromText, type JsonValue } from './json-value.js';
 import { UniquenessRegistry } from './unique.js';
 import { FAKE_CITIES, FAKE_FIRST_NAMES, FAKE_LAST_NAMES, FAKE_STREETS, FAKE_USER_AGENTS } from './word-lists.js';
@@ -200,7 +201,7 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
   const registry = opts.registry ?? new UniquenessRegistry();
 
   // Domain separation: the same input under two rules gives unrelated outputs.
-  const mac = (domain: string, value: string): Buffer => createHmac('sha256', key).update(domain).update('\0').update(value).digest();
+  const mac = createKeyedHash(key);
   const pick = <T>(list: readonly T[], digest: Buffer, offset: number): T => list[digest.readUInt32BE(offset) % list.length]!;
 
   const nullSafe = (domain: string, fn: (v: string) => string): StringTransformer =>

@@ -122,7 +122,7 @@ export function checkDemoOptions(opts: DemoDataOptions): void {
 
 export const COPY_NULL = '\\N';
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
-const ESCAPES = /[\\\t\n\r]/g;
+const ESCAPES = /[\\\n\r]/g;
 const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const escapeChar = (c: string) => ESCAPED[c]!;
 
@@ -546,7 +546,7 @@ const SENTENCES = [
   'She opened the book, and the first page smelled like rain.',
 ];
 const STORY_TAGS = ['adventure', 'animals', 'friendship', 'family', 'science', 'space', 'ocean', 'courage', 'school', 'nature', 'folk tale', 'bedtime', 'kindness', 'mystery', 'música', '友情', '동물'];
-const TRICKY_TAGS = ['NULL', '', 'a,b', 'sci-fi "space"', '{braces}', 'back\\slash', 'tab\there', 'multi\nline', '  padded  ', 'null'];
+export const TRICKY_TAGS = ['NULL', '', 'a,b', 'sci-fi "space"', '{braces}', 'back\\slash', 'tab\there', 'multi\nline', '  padded  ', 'null'];
 const GENRES = ['fiction', 'non-fiction', 'poetry', 'fable', 'biography', 'picture book', 'comic'];
 
 /** Multi-paragraph story text; some authors leave their contact details in it. */

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { anonymizeRulesSchema, DEFAULT_RULES_1001_STORIES } from './anonymize/rules.js';
 import { UserError } from './errors.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -101,6 +102,60 @@ export const configSchema = z
       .object({ minFreeDiskMb: z.number().int().min(0).default(2048) })
       .strict()
       .prefault({}),
+    production: z
+      .object({
+        /** postgresql://user:password@host:port/db. Also PRODUCTION_DATABASE_URL. Unset: the demo production. */
+        url: z.string().min(1).optional(),
+        statementTimeoutMs: z.number().int().min(1000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    demo: z
+      .object({
+        port: port.default(5433),
+        database: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase SQL identifier').default('stories_production'),
+        user: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lowercase SQL identifier').default('stories_app'),
+        users: z.number().int().min(10).default(2000),
+        seed: z.number().int().min(0).default(1001),
+      })
+      .strict()
+      .prefault({}),
+    data: z
+      .object({
+        /** Schemas of the app's tables, in production and staging. */
+        schemas: z.array(z.string().min(1)).min(1).default(['public']),
+        /** "production": copy production's schema with pg_dump; "app": the app's migrations made it in staging already. */
+        schemaSource: z.enum(['production', 'app']).default('production'),
+        maxUsers: z.number().int().min(1).default(10),
+        seed: z
+          .object({
+            table: z.string().default('users'),
+            idColumn: z.string().default('id'),
+            roleColumn: z.string().default('role'),
+            deletedAtColumn: z.string().nullable().default('deletedAt'),
+            createdAtColumn: z.string().nullable().default('createdAt'),
+            learnerRole: z.string().default('LEARNER'),
+            minLearners: z.number().int().min(0).default(2),
+          })
+          .strict()
+          .prefault({}),
+        /** Max rows per parent row when following references down from the chosen users, per table. */
+        caps: z.record(z.string(), z.number().int().min(0)).default({ reading_progress: 100 }),
+        defaultCap: z.number().int().min(0).default(100),
+        maxDepth: z.number().int().min(0).max(10).default(3),
+        /** Stop before writing when a column looks like PII and has no rule. */
+        strict: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    anonymize: z
+      .object({
+        /** "table.column" → rule; merged over the built-in 1001 Stories rules. */
+        rules: anonymizeRulesSchema.default({}),
+        builtinRules: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
     timeouts: z
       .object({
         /** How long `compose up --wait` may take before setup gives up. */
@@ -112,6 +167,11 @@ export const configSchema = z
   .strict();
 
 export type Config = z.output<typeof configSchema>;
+
+/** The anonymization rules in force: the built-in ones (unless turned off) with the config's on top. */
+export function effectiveRules(config: Config) {
+  return { ...(config.anonymize.builtinRules ? DEFAULT_RULES_1001_STORIES : {}), ...config.anonymize.rules };
+}
 export type ConfigInput = z.input<typeof configSchema>;
 export type ImageName = keyof Config['images'];
 export type PortName = keyof Config['ports'];
@@ -158,6 +218,8 @@ export function envBindings(): Array<{ env: string; key: string[]; kind: 'string
     { env: 'REHEARSE_BIND_ADDRESS', key: ['bindAddress'], kind: 'string' },
     { env: 'REHEARSE_APP_IMAGE', key: ['app', 'image'], kind: 'string' },
     { env: 'REHEARSE_APP_BUILD', key: ['app', 'build'], kind: 'string' },
+    { env: 'PRODUCTION_DATABASE_URL', key: ['production', 'url'], kind: 'string' },
+    { env: 'REHEARSE_DEMO_PORT', key: ['demo', 'port'], kind: 'number' },
   ];
   for (const name of Object.keys(shape.ports.unwrap().shape)) out.push({ env: `REHEARSE_PORT_${upperSnake(name)}`, key: ['ports', name], kind: 'number' });
   for (const name of Object.keys(shape.images.unwrap().shape)) out.push({ env: `REHEARSE_IMAGE_${upperSnake(name)}`, key: ['images', name], kind: 'string' });

@@ -101,7 +101,7 @@ export function createKeyedHash(key: Buffer): (domain: string, value: string) =>
     if (!prefix) prefixes.set(domain, (prefix = Buffer.from(`${domain}\0`, 'utf8')));
     const need = prefix.length + value.length * 3 + 80;
     if (buf.length < need) buf = Buffer.alloc(Math.max(need, buf.length * 2));
-    prefix.copy(buf, 0);
+    for (let i = 0; i < prefix.length; i++) buf[i] = prefix[i]!;
     let len = prefix.length;
     // ASCII is the common case and cheaper to copy by hand than through the UTF-8 encoder.
     let ascii = true;

@@ -2,8 +2,8 @@
 // through byte for byte (never decoded); only ruled fields are decoded, transformed and encoded.
 import { UserError } from '../errors.js';
 import { COPY_NULL, decodeCopyField, encodeCopyField } from './copy-text.js';
-import { isJsonObject, JsonNumber, parseJson, parseJsonPath, rewriteJson, stringifyJson, type JsonValue } from './json-value.js';
-import { formatPgArray, mapPgArray, parsePgArray } from './pg-array.js';
+import { isJsonObject, JsonNumber, JsonSyntaxError, parseJson, parseJsonPath, rewriteJson, stringifyJson, type JsonValue } from './json-value.js';
+import { formatPgArray, mapPgArray, parsePgArray, PgArraySyntaxError } from './pg-array.js';
 import { findRule, ruleNameOf, type AnonymizeRules, type JsonRule, type LeafRule, type ValueRuleName } from './rules.js';
 import { applyToNumber, createTransformers, keyFingerprint, type StringTransformer, type TransformerOptions, type Transformers } from './transformers.js';
 import { suffixValue } from './unique.js';
@@ -162,11 +162,13 @@ export function createRowAnonymizer(
   return anonymize;
 }
 
-function rethrowFor(where: string, error: unknown): Error {
-  const e = error as Error;
-  if (error instanceof UserError) return new UserError(`${where}: ${e.message}`, { ...(error.tryThis ? { tryThis: error.tryThis } : {}), causes: error.causes });
-  // Parse errors carry positions, never values: safe to pass on.
-  return new CopyFormatError(`${where}: ${e.message}`);
+/** Names the column; parse errors carry positions, never values, so they are safe to pass on. */
+function rethrowFor(where: string, error: unknown): unknown {
+  if (error instanceof UserError) {
+    return new UserError(`${where}: ${error.message}`, { ...(error.tryThis ? { tryThis: error.tryThis } : {}), causes: error.causes });
+  }
+  if (error instanceof JsonSyntaxError || error instanceof PgArraySyntaxError) return new CopyFormatError(`${where}: ${error.message}`);
+  return error; // a bug: keep its stack
 }
 
 function elementWise(fn: ValueFn): ValueFn {

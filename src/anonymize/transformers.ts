@@ -140,21 +140,22 @@ function parseReferenceDate(ref: Date | string | undefined): { y: number; m: num
   return { y: Number(m[1]), m: Number(m[2]), d: Number(m[3]), text: m[0] };
 }
 
-/** 0x0A-free, tab-free check is the caller's job; this only says "empty or blank". */
+/** Blank values carry no PII and are kept as they are. */
 const isBlank = (v: string) => v.trim() === '';
 
-const EMAIL_SRC = String.raw`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`;
+// Unicode letters too: 김@example.com and josé@correo.es are addresses people really write.
+const EMAIL_SRC = String.raw`[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}`;
 const IPV4_OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
 const IPV4_SRC = String.raw`(?<![\d.])(?:${IPV4_OCTET}\.){3}${IPV4_OCTET}(?![\d]|\.\d)`;
 // Digit groups with single separators, optionally "+" and "(…)"; filtered further in code.
 const PHONE_SRC = String.raw`(?<![\w+@.-])\+?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]?(?:\(\d{1,4}\)|\d{1,4})){1,7}(?![\w@])`;
 
 /** Matches e-mails, IPv4 addresses and phone-number candidates in free text, in that priority. */
-export const FREE_TEXT_RE = new RegExp(`(${EMAIL_SRC})|(${IPV4_SRC})|(${PHONE_SRC})`, 'g');
+export const FREE_TEXT_RE = new RegExp(`(${EMAIL_SRC})|(${IPV4_SRC})|(${PHONE_SRC})`, 'gu');
 
 /** Whole-value matchers, shared with the detector. */
-export const EMAIL_RE = new RegExp(`^${EMAIL_SRC}$`);
-export const EMBEDDED_EMAIL_RE = new RegExp(EMAIL_SRC);
+export const EMAIL_RE = new RegExp(`^${EMAIL_SRC}$`, 'u');
+export const EMBEDDED_EMAIL_RE = new RegExp(EMAIL_SRC, 'u');
 
 function digitsOf(s: string): string {
   return s.replace(/\D/g, '');

@@ -1,5 +1,5 @@
-// Keeps unique production columns unique in staging: HMAC pseudonyms practically never collide,
-// but "practically" is not a constraint violation we want to meet at load time.
+// Keeps unique production columns unique in staging: HMAC pseudonyms collide only rarely, and
+// rarely is still a failed load.
 
 /**
  * One per run, shared by every table's row anonymizer. `claim` records the values emitted for

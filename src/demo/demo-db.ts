@@ -2,6 +2,7 @@
 // project, the 1001 Stories schema (sql/demo/schema.sql) and a seeded synthetic data set COPYed in.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
@@ -148,8 +149,9 @@ function requireDemoEnv(config: Config): Record<string, string> {
 export function demoSql(config: Config, opts: DemoDbOptions = {}): Sql {
   const settings = demoSettings(config, opts);
   const env = requireDemoEnv(config);
-  return postgres({
-    host: serviceHost(config),
+  const host = serviceHost(config);
+  const options = {
+    host,
     port: settings.port,
     database: settings.database,
     username: settings.user,
@@ -159,7 +161,30 @@ export function demoSql(config: Config, opts: DemoDbOptions = {}): Sql {
     connect_timeout: 10,
     onnotice: () => undefined,
     connection: { application_name: 'rehearse-demo' },
-  });
+    socket: noDelaySocket(host, settings.port, 10_000),
+  };
+  return postgres(options as postgres.Options<Record<string, postgres.PostgresType>>);
+}
+
+/**
+ * A connected TCP socket with Nagle's algorithm off. porsager/postgres leaves it on, and together with
+ * delayed ACKs every round trip then costs ~40 ms: a 2,000-user load spent most of its time waiting.
+ */
+function noDelaySocket(host: string, port: number, timeoutMs: number): () => Promise<net.Socket> {
+  return () =>
+    new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.connect({ host, port, noDelay: true });
+      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'CONNECT_TIMEOUT' })), timeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(socket);
+      });
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,6 +346,34 @@ async function cancellable<T>(query: PromiseLike<T> & { cancel(): void }, signal
   }
 }
 
+/**
+ * COPY … FROM STDIN from `chunks`. Works around porsager/postgres 3.4: when the server rejects the data
+ * after the stream has been ended (always, for a table that fits in one chunk), the error reaches only
+ * the already-resolved query and the stream never finishes, so the load would hang. The query's
+ * reject is observed here and wins the race.
+ */
+export async function copyIn(tx: postgres.TransactionSql | Sql, statement: string, chunks: AsyncIterable<string>, signal: AbortSignal | undefined): Promise<void> {
+  const query = tx.unsafe(statement);
+  let fail: (error: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined); // settles after the race in the ordinary failure paths
+  const internals = query as unknown as { reject: (error: unknown) => void };
+  const reject = internals.reject;
+  internals.reject = (error) => {
+    fail(error);
+    reject(error);
+  };
+  const writable = await query.writable();
+  const piped = pipeline(chunks, writable, signal ? { signal } : {});
+  try {
+    await Promise.race([piped, failed]);
+  } catch (error) {
+    writable.destroy();
+    await piped.catch(() => undefined);
+    throw error;
+  }
+}
+
 export interface LoadDemoOptions {
   users: number;
   seed: number;
@@ -378,8 +431,12 @@ export async function loadDemoData(sql: Sql, opts: LoadDemoOptions): Promise<Loa
             tick(() => report(false));
           }
         }
-        const writable = await tx.unsafe(copyStatement(table)).writable();
-        await pipeline(withProgress(), writable, signal ? { signal } : {});
+        try {
+          await copyIn(tx, copyStatement(table), withProgress(), signal);
+        } catch (error) {
+          if (error instanceof Error && !isAbortError(error) && !signal?.aborted) error.message = `COPY into "${table}" failed: ${error.message}`;
+          throw error;
+        }
         counts[table] = counter.rows;
         report(true);
         totalRows += counter.rows;

@@ -122,7 +122,7 @@ export function checkDemoOptions(opts: DemoDataOptions): void {
 
 export const COPY_NULL = '\\N';
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
-const ESCAPES = /[\\\n\r]/g;
+const ESCAPES = /[\\\t\n\r]/g;
 const ESCAPED: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 const escapeChar = (c: string) => ESCAPED[c]!;
 

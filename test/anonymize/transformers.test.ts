@@ -115,6 +115,13 @@ describe('freeText', () => {
     expect(out).toMatch(/card \d{4} \d{4} \d{4} \d{4}\.$/);
   });
 
+  it('finds addresses with non-ASCII local parts and phone numbers in other scripts\' text', () => {
+    const out = tx.freeText('연락처 010-1234-5678, 이메일 김@example.com, josé@correo.es');
+    expect(out).not.toMatch(/1234|example\.com|correo/);
+    expect(out).toContain(tx.email('김@example.com'));
+    expect(out.startsWith('연락처 ')).toBe(true);
+  });
+
   it('leaves text without PII unchanged, including non-ASCII and emoji', () => {
     const text = 'José Núñez wrote a story 🦊 about 3 foxes.';
     expect(tx.freeText(text)).toBe(text);

@@ -22,7 +22,7 @@ export async function backupStaging(config: Config, signal?: AbortSignal): Promi
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `staging-backup-${timestampForFile()}.sql.gz`);
   const container = stackNames(config).containers['postgres-staging'];
-  const argv = ['exec', container, 'pg_dump', '-U', config.database.user, '-d', config.database.name, '--no-owner', '--no-privileges', '--clean', '--if-exists'];
+  const argv = ['exec', container, 'pg_dump', '-U', config.database.user, '-d', config.database.name, '--no-owner', '--no-privileges'];
   const child = execa('docker', argv, { cancelSignal: signal, buffer: { stdout: false, stderr: true }, stdout: 'pipe' });
   try {
     await Promise.all([pipeline(child.stdout!, createGzip(), createWriteStream(file, { mode: 0o600 })), child]);

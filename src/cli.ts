@@ -33,11 +33,9 @@ function printJson(value: unknown) {
 }
 
 const NOT_BUILT: Record<string, string> = {
-  data: 'copy an anonymized, FK-complete production subset into staging',
   migrate: 'run the migration under the test harness',
   validate: 'validate infrastructure, application, database, security, performance, integration',
   checklist: 'show the live checklist of success criteria',
-  demo: 'bring up a built-in demo "production" database',
 };
 
 export function buildProgram(): Command {
@@ -127,6 +125,61 @@ export function buildProgram(): Command {
       await runDown(config, { volumes: !!opts.volumes, backup: opts.backup, flags: globals, signal: controller.signal });
     });
 
+  const data = program
+    .command('data')
+    .description('copy a read-only, anonymized, FK-complete subset of production into staging (backs up staging first; asks, or --yes)')
+    .option('--dry-run', 'show the plan (rows per table, why, size, anonymization rules) and write nothing anywhere')
+    .option('--max-users <n>', 'users to seed the subset with (every role is represented)', (v) => parseIntArg('--max-users', v))
+    .action(async (opts: { dryRun?: boolean; maxUsers?: number }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runData, formatPlan } = await import('./commands/data.js');
+      const ctx = await runData(config, { dryRun: !!opts.dryRun, ...(opts.maxUsers !== undefined ? { maxUsers: opts.maxUsers } : {}), flags: globals, mode: await mode(globals), signal: controller.signal });
+      if (globals.json) {
+        const { dataSummary } = await import('../tasks/data-tasks.js');
+        process.stdout.write(JSON.stringify({ type: 'result', ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, summary: dataSummary(ctx) }) + '\n');
+      } else if (opts.dryRun) process.stdout.write(`\nDry run: nothing was written.\n${formatPlan(ctx)}`);
+      else process.stdout.write(`\nStaging holds the anonymized subset.\n${formatPlan(ctx)}Report: ${ctx.reportFile}\n`);
+    });
+  data
+    .command('backup')
+    .description('back up the staging database to staging-backups/staging-backup-<timestamp>.sql.gz')
+    .action(async () => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runBackup } = await import('./commands/data.js');
+      const backup = await runBackup(config, controller.signal);
+      if (globals.json) printJson({ type: 'result', ok: true, ...backup });
+      else process.stdout.write(`Backup: ${backup.file} (${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\n`);
+    });
+  data
+    .command('restore')
+    .description('restore a staging backup (default: the newest); backs up the current staging first; asks, or --yes')
+    .argument('[file]', 'a staging-backup-*.sql.gz file')
+    .action(async (file: string | undefined) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runRestore } = await import('./commands/data.js');
+      const result = await runRestore(config, file, globals, controller.signal);
+      if (globals.json) printJson({ type: 'result', ok: true, ...result });
+      else process.stdout.write(`Restored ${result.restored}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
+    });
+
+  program
+    .command('demo')
+    .description('start a built-in demo "production" database with synthetic 1001 Stories data (no real production needed)')
+    .option('--users <n>', 'users to generate (default 2000)', (v) => parseIntArg('--users', v))
+    .option('--seed <n>', 'generator seed: the same seed gives the same data (default 1001)', (v) => parseIntArg('--seed', v))
+    .option('--reload', 'replace the data even if a demo data set is already loaded')
+    .option('--down', 'stop the demo database and remove its data')
+    .action(async (opts: { users?: number; seed?: number; reload?: boolean; down?: boolean }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runDemo, runDemoDown } = await import('./commands/demo.js');
+      if (opts.down) await runDemoDown(config, globals, controller.signal);
+      else await runDemo(config, { users: opts.users ?? config.demo.users, seed: opts.seed ?? config.demo.seed, reload: !!opts.reload, json: !!globals.json, signal: controller.signal });
+    });
+
   program
     .command('config')
     .description('print the effective configuration (defaults < config file < environment < flags), secrets masked')
@@ -153,6 +206,11 @@ export function buildProgram(): Command {
   return program;
 }
 
+function parseIntArg(flag: string, value: string): number {
+  if (!/^\d+$/.test(value)) throw new UserError(`${flag} "${value}" is not a whole number.`, { tryThis: `e.g. ${flag} 10` });
+  return Number(value);
+}
+
 /** The one top-level error renderer. Returns the exit code. */
 export function renderError(error: unknown, json: boolean): number {
   if (error instanceof CancelledError || isAbortError(error)) {
@@ -164,9 +222,10 @@ export function renderError(error: unknown, json: boolean): number {
   if (error instanceof UserError) {
     if (json) {
       const extra = error instanceof SubprocessError ? { command: error.command, stderr: error.stderr } : {};
-      process.stdout.write(JSON.stringify({ type: 'result', ok: false, error: error.message, tryThis: error.tryThis, causes: error.causes, exitCode: error.exitCode, ...extra }) + '\n');
+      process.stdout.write(JSON.stringify({ type: 'result', ok: false, error: error.message, details: error.details, tryThis: error.tryThis, causes: error.causes, exitCode: error.exitCode, ...extra }) + '\n');
     } else {
       const lines = [`✖ ${error.message}`];
+      if (error.details) lines.push(...error.details.split('\n').map((l) => `  ${l}`));
       if (error instanceof SubprocessError && error.stderr) lines.push('', `  $ ${error.command}`, ...error.stderr.split('\n').map((l) => `  │ ${l}`));
       if (error.causes.length) lines.push('', '  Common causes:', ...error.causes.filter(Boolean).map((c) => `    • ${c}`));
       if (error.tryThis) lines.push('', `  Try: ${error.tryThis}`);
@@ -183,7 +242,7 @@ export function renderError(error: unknown, json: boolean): number {
 /** The commands whose cancellation can leave containers half-started. */
 const touchesStack = (argv: string[]) => {
   const command = argv.slice(2).find((a) => !a.startsWith('-'));
-  return command === undefined || command === 'setup' || command === 'down';
+  return command === undefined || command === 'setup' || command === 'down' || command === 'data';
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -8,11 +8,14 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export class UserError extends Error {
   readonly tryThis: string | undefined;
   readonly causes: string[];
+  /** Lines shown under the one-line message (lists, snippets); task trees show only the message. */
+  readonly details: string | undefined;
   readonly exitCode: ExitCodeValue;
-  constructor(message: string, opts: { tryThis?: string; causes?: string[]; exitCode?: ExitCodeValue } = {}) {
+  constructor(message: string, opts: { tryThis?: string; causes?: string[]; details?: string; exitCode?: ExitCodeValue } = {}) {
     super(message);
     this.name = 'UserError';
     this.tryThis = opts.tryThis;
+    this.details = opts.details;
     this.causes = opts.causes ?? [];
     this.exitCode = opts.exitCode ?? ExitCode.usage;
   }
@@ -20,7 +23,7 @@ export class UserError extends Error {
 
 /** A check ran and did not pass (exit 1): the work itself was fine, the result is not. */
 export class CheckFailedError extends UserError {
-  constructor(message: string, opts: { tryThis?: string; causes?: string[] } = {}) {
+  constructor(message: string, opts: { tryThis?: string; causes?: string[]; details?: string } = {}) {
     super(message, { ...opts, exitCode: ExitCode.checkFailed });
     this.name = 'CheckFailedError';
   }

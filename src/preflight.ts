@@ -93,7 +93,8 @@ export async function preflight(config: Config, docker: Dockerode, signal?: Abor
     const fixes = busy.map((n) => `${envNameOf(n)}=<free port> (or ports.${n} in rehearse.config.json)`);
     if (failed.some((f) => f.name === 'disk space')) fixes.push('free some disk space, or lower preflight.minFreeDiskMb');
     if (failed.some((f) => f.name === 'docker compose')) fixes.push('install Docker Compose v2');
-    throw new UserError(`Preflight failed; nothing was written or started:\n  ${failed.map((f) => `${f.name}: ${f.detail}`).join('\n  ')}`, {
+    throw new UserError(`Preflight failed (${failed.map((f) => f.name).join(', ')}); nothing was written or started.`, {
+      details: failed.map((f) => `${f.name}: ${f.detail}`).join('\n'),
       tryThis: fixes.length ? `Fix and re-run: ${fixes.join('; ')}.` : undefined,
     });
   }

@@ -3,6 +3,7 @@
 // transaction, so the subset is taken from a single consistent snapshot.
 import postgres from 'postgres';
 import { UserError } from './errors.js';
+import { noDelaySocket } from './pg-connect.js';
 
 export type ReadOnlySql = postgres.Sql;
 export type ReadOnlyTx = postgres.TransactionSql;
@@ -29,8 +30,9 @@ export function parseDatabaseUrl(url: string, what = 'production.url'): URL {
 }
 
 export function openProduction(url: string, opts: { statementTimeoutMs: number; max?: number }): ReadOnlySql {
-  parseDatabaseUrl(url);
+  const u = parseDatabaseUrl(url);
   return postgres(url, {
+    socket: noDelaySocket(u.hostname.replace(/^\[|\]$/g, ''), Number(u.port || 5432)),
     max: opts.max ?? 1,
     idle_timeout: 5,
     connect_timeout: 10,
@@ -41,7 +43,7 @@ export function openProduction(url: string, opts: { statementTimeoutMs: number; 
       statement_timeout: opts.statementTimeoutMs,
       idle_in_transaction_session_timeout: Math.max(opts.statementTimeoutMs * 4, 60_000),
     } as Record<string, string | number>,
-  });
+  } as postgres.Options<Record<string, postgres.PostgresType>>);
 }
 
 /** Runs `fn` inside one read-only, repeatable-read transaction (one snapshot for the whole read). */
@@ -62,4 +64,32 @@ export function translatePgError(error: unknown, url: string, role: 'production'
   if (e?.code === '28P01' || e?.code === '28000') return new UserError(`The ${role} database at ${where} refused the credentials.`, { tryThis: `Check the user and password in ${flag}.` });
   if (e?.code === '3D000') return new UserError(`The ${role} database at ${where} does not exist.`, { tryThis: `Check the database name in ${flag}.` });
   return error as Error;
+}
+
+export interface Snapshot {
+  tx: ReadOnlyTx;
+  /** Ends the read-only transaction (it never wrote anything, so commit and rollback are the same). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one REPEATABLE READ READ ONLY transaction and keeps it open across several steps (plan,
+ * copy, verify all see the same snapshot) until `close()`.
+ */
+export async function openSnapshot(sql: ReadOnlySql): Promise<Snapshot> {
+  let release!: () => void;
+  let ready!: (tx: ReadOnlyTx) => void;
+  const txReady = new Promise<ReadOnlyTx>((resolve) => (ready = resolve));
+  const done = sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) => {
+    ready(tx);
+    return new Promise<void>((resolve) => (release = resolve));
+  });
+  const tx = await Promise.race([txReady, done.then(() => Promise.reject(new Error('the snapshot transaction ended early')))]);
+  return {
+    tx,
+    close: async () => {
+      release();
+      await done.catch(() => undefined);
+    },
+  };
 }

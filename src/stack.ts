@@ -71,6 +71,12 @@ export function verifyPostgres(config: Config): Promise<VerifyCheck> {
       const [row] = await sql<[{ one: number; version: string }]>`SELECT 1 AS one, current_setting('server_version') AS version`;
       if (row?.one !== 1) throw new Error('SELECT 1 did not return 1');
       return `PostgreSQL ${row.version} answers`;
+    } catch (error) {
+      // The volume keeps the password it was initialised with; a new .env.staging cannot change it.
+      if ((error as { code?: string }).code === '28P01') {
+        throw new Error(`password refused: volume ${config.volumes.postgres} was initialised with another password (a .env.staging from another folder or run?). Put that .env.staging back, or remove the data with \`rehearse down --volumes\` and run setup again`);
+      }
+      throw error;
     } finally {
       await sql.end({ timeout: 2 });
     }

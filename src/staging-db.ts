@@ -8,15 +8,16 @@ import { UserError } from './errors.js';
 import { requireEnv } from './env-file.js';
 import { serviceHost } from './docker.js';
 import { assetPath, workPaths } from './paths.js';
+import { noDelaySocket } from './pg-connect.js';
 
 export type Sql = postgres.Sql;
 
-export function stagingSql(config: Config, opts: { max?: number; statementTimeoutMs?: number } = {}): Sql {
+export function stagingSql(config: Config, opts: { max?: number; statementTimeoutMs?: number; database?: string } = {}): Sql {
   const env = requireEnv(workPaths(config).envFile);
   return postgres({
     host: serviceHost(config),
     port: config.ports.postgres,
-    database: config.database.name,
+    database: opts.database ?? config.database.name,
     username: config.database.user,
     password: env.DB_PASSWORD,
     max: opts.max ?? 2,
@@ -24,7 +25,8 @@ export function stagingSql(config: Config, opts: { max?: number; statementTimeou
     connect_timeout: 10,
     onnotice: () => undefined,
     connection: { application_name: 'rehearse', statement_timeout: opts.statementTimeoutMs ?? 60_000 },
-  });
+    socket: noDelaySocket(serviceHost(config), config.ports.postgres),
+  } as postgres.Options<Record<string, postgres.PostgresType>>);
 }
 
 /** ioredis is imported on demand: it adds ~130 ms to every start-up otherwise. */

@@ -198,4 +198,12 @@ export const DEFAULT_RULES_1001_STORIES = {
     others: 'freeText',
   },
   'subscriptions.stripeCustomerId': 'token',
+  'donations.stripePaymentId': 'token',
+  'donation_campaigns.description': 'freeText',
+  // OAuth's token_type is "Bearer" or the like: a kind, not a secret.
+  'accounts.token_type': 'keep',
+  'schools.contactEmail': 'email',
+  'schools.phone': 'phone',
+  'schools.address': 'address',
+  'schools.city': 'city',
 } as const satisfies AnonymizeRules;

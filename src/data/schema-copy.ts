@@ -8,7 +8,6 @@ import { describeUrl, parseDatabaseUrl } from '../production.js';
 
 export interface SchemaDump {
   sql: string;
-  extensions: string[];
   ms: number;
 }
 
@@ -31,9 +30,9 @@ export async function dumpProductionSchema(config: Config, productionUrl: string
   const argv = ['run', '--rm', '--network', 'host', ...Object.keys(env).flatMap((k) => ['-e', k]), config.images.postgres, 'pg_dump', '--schema-only', '--no-owner', '--no-privileges', '--no-comments', ...schemas.flatMap((s) => ['--schema', s])];
   try {
     const { stdout } = await execa('docker', argv, { env, cancelSignal: signal, maxBuffer: 256 * 1024 * 1024 });
-    const sql = stdout.replace(PSQL_ONLY, '');
-    const extensions = [...sql.matchAll(/^CREATE EXTENSION IF NOT EXISTS (\S+)/gm)].map((m) => m[1]!);
-    return { sql, extensions, ms: Math.round(performance.now() - started) };
+    // Also keep pg_dump's empty search_path local to the load transaction, not the whole session.
+    const sql = stdout.replace(PSQL_ONLY, '').replace(/set_config\('search_path', '', false\)/g, "set_config('search_path', '', true)");
+    return { sql, ms: Math.round(performance.now() - started) };
   } catch (error) {
     if (signal?.aborted) throw new CancelledError('Nothing was written to staging.');
     const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message).replaceAll(env.PGPASSWORD || '\u0000', '***');

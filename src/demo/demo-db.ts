@@ -2,7 +2,6 @@
 // project, the 1001 Stories schema (sql/demo/schema.sql) and a seeded synthetic data set COPYed in.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
@@ -13,6 +12,7 @@ import { readEnvFile, redact, writeSecretFile } from '../env-file.js';
 import { CancelledError, ExitCode, SubprocessError, UserError, isAbortError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import { portHolder, portIsFree } from '../preflight.js';
+import { noDelaySocket } from '../pg-connect.js';
 import { renderTemplate } from '../template.js';
 import {
   DEFAULT_SEED,
@@ -21,6 +21,7 @@ import {
   GENERATOR_VERSION,
   MAX_USERS,
   MIN_USERS,
+  checkDemoOptions,
   copyStatement,
   estimateRows,
   tableChunks,
@@ -30,7 +31,7 @@ import { throttle, type DemoProgressListener } from './progress.js';
 
 export type Sql = postgres.Sql;
 
-/** Where the demo database listens and what it is called; config key `demo` (when present) or these. */
+/** Where the demo database listens and what it is called: config key `demo`, overridable per call. */
 export interface DemoDbSettings {
   port: number;
   database: string;
@@ -41,9 +42,9 @@ export type DemoDbOptions = Partial<DemoDbSettings>;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
-/** Settings from options, then `config.demo` (once config.ts has it), then the defaults. */
+/** Settings from options, then config key `demo`, then the defaults. */
 export function demoSettings(config: Config, opts: DemoDbOptions = {}): DemoDbSettings {
-  const fromConfig = (config as Config & { demo?: DemoDbOptions }).demo ?? {};
+  const fromConfig: DemoDbOptions = config.demo ?? {};
   const pick = <K extends keyof DemoDbSettings>(key: K): DemoDbSettings[K] => opts[key] ?? fromConfig[key] ?? DEMO_DB_DEFAULTS[key];
   const settings: DemoDbSettings = { port: pick('port'), database: pick('database'), user: pick('user') };
   if (!Number.isInteger(settings.port) || settings.port < 1 || settings.port > 65535) {
@@ -115,7 +116,7 @@ export async function writeDemoWorkspace(config: Config, opts: DemoDbOptions = {
   if (previous && (previous.POSTGRES_USER !== settings.user || previous.POSTGRES_DB !== settings.database) && (await volumeExists(demoNames(config).volume))) {
     throw new UserError(
       `The demo database volume was created for user "${previous.POSTGRES_USER}" and database "${previous.POSTGRES_DB}", not "${settings.user}" / "${settings.database}".`,
-      { tryThis: 'Remove it first with `rehearse demo down --volumes`, or keep the previous names.' },
+      { tryThis: 'Remove it first with `rehearse demo --down`, or keep the previous names.' },
     );
   }
   const env = renderDemoEnv(settings, previous);
@@ -164,27 +165,6 @@ export function demoSql(config: Config, opts: DemoDbOptions = {}): Sql {
     socket: noDelaySocket(host, settings.port, 10_000),
   };
   return postgres(options as postgres.Options<Record<string, postgres.PostgresType>>);
-}
-
-/**
- * A connected TCP socket with Nagle's algorithm off. porsager/postgres leaves it on, and together with
- * delayed ACKs every round trip then costs ~40 ms: a 2,000-user load spent most of its time waiting.
- */
-function noDelaySocket(host: string, port: number, timeoutMs: number): () => Promise<net.Socket> {
-  return () =>
-    new Promise<net.Socket>((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true });
-      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'CONNECT_TIMEOUT' })), timeoutMs);
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(socket);
-      });
-    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,6 +375,7 @@ export interface LoadDemoResult {
 export async function loadDemoData(sql: Sql, opts: LoadDemoOptions): Promise<LoadDemoResult> {
   const { signal, onProgress } = opts;
   const data = { users: opts.users, seed: opts.seed };
+  checkDemoOptions(data); // before anything is dropped
   const emit = onProgress ?? (() => undefined);
   const parts = demoSchemaParts();
   const started = performance.now();
@@ -454,7 +435,12 @@ export async function loadDemoData(sql: Sql, opts: LoadDemoOptions): Promise<Loa
     throw error;
   }
   emit({ type: 'step', step: 'analyze', detail: 'ANALYZE' });
-  await cancellable(sql.unsafe('ANALYZE'), signal);
+  try {
+    await cancellable(sql.unsafe('ANALYZE'), signal);
+  } catch (error) {
+    if (signal?.aborted) throw new CancelledError('The data is loaded; only the planner statistics were not gathered.');
+    throw error;
+  }
   return { counts, rows: totalRows, ms: Math.round(performance.now() - started) };
 }
 
@@ -464,7 +450,7 @@ function translatePgError(error: unknown, config: Config, settings: DemoDbSettin
   if (e?.code === '28P01' || e?.code === '3D000' || e?.code === '28000') {
     return new UserError(`The demo database refused ${settings.user}@${settings.database}: ${e.message}.`, {
       causes: ['.env.demo was replaced or deleted after the volume was created', 'demo.user or demo.database changed since'],
-      tryThis: 'Remove the demo database with `rehearse demo down --volumes` and run `rehearse demo` again.',
+      tryThis: 'Remove the demo database with `rehearse demo --down` and run `rehearse demo` again.',
     });
   }
   if (e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET' || e?.code === 'CONNECT_TIMEOUT' || e?.code === 'CONNECTION_CLOSED' || e?.code === 'CONNECTION_ENDED') {

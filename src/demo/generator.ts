@@ -13,8 +13,8 @@ export const GENERATOR_VERSION = 1;
 export const DEMO_EPOCH_MS = Date.UTC(2025, 0, 1);
 export const DEFAULT_USERS = 2000;
 export const DEFAULT_SEED = 1001;
-/** The fixed edge-case users (every role, soft-deleted, inactive, non-ASCII…) need this many slots. */
-export const MIN_USERS = 20;
+/** Slots 0–9 already hold every role, a soft-deleted and an inactive learner (see FIXED_USERS). */
+export const MIN_USERS = 10;
 export const MAX_USERS = 10_000_000;
 
 const DAY = 86_400_000;
@@ -77,22 +77,22 @@ export const DEMO_COLUMNS: Record<DemoTable, readonly string[]> = {
 const ROWS_PER_USER: Record<DemoTable, number> = {
   schools: 0.004,
   users: 1,
-  profiles: 0.87,
-  accounts: 0.38,
-  sessions: 0.76,
+  profiles: 0.874,
+  accounts: 0.383,
+  sessions: 0.829,
   stories: 0.12,
-  reading_progress: 1.73,
-  orders: 0.24,
-  order_items: 0.38,
+  reading_progress: 2.638,
+  orders: 0.496,
+  order_items: 0.792,
   donation_campaigns: 0.00125,
-  donations: 0.13,
-  classes: 0.19,
-  class_enrollments: 0.34,
-  subscriptions: 0.13,
-  notifications: 2.05,
-  activity_logs: 3.26,
+  donations: 0.132,
+  classes: 0.192,
+  class_enrollments: 0.392,
+  subscriptions: 0.189,
+  notifications: 2.0,
+  activity_logs: 3.605,
   volunteer_profiles: 0.09,
-  volunteer_assignments: 0.14,
+  volunteer_assignments: 0.133,
 };
 
 export interface DemoDataOptions {
@@ -152,28 +152,35 @@ export function copyArray(items: readonly string[] | null): string {
   return items === null ? COPY_NULL : copyText(arrayLiteral(items));
 }
 
+/**
+ * A value built only from the pools checked by assertSafePools (names, e-mails, phones, cities, titles,
+ * IPs, user agents): nothing to escape, so the per-field scan is skipped.
+ */
+const safe = (value: string | null): string => (value === null ? COPY_NULL : value);
+
 /** A JSON string literal; addresses and metadata are assembled from these with template strings. */
 const js = (s: string) => JSON.stringify(s);
 
 const PAD2 = Array.from({ length: 100 }, (_, k) => String(k).padStart(2, '0'));
 const PAD3 = Array.from({ length: 1000 }, (_, k) => String(k).padStart(3, '0'));
-const dayPrefixes = new Map<number, string>();
+const HOUR = 3_600_000;
+/** 'YYYY-MM-DDTHH:' per hour since 2000, filled on first use (a few MB at most). */
+const HOUR_BASE = Date.UTC(2000, 0, 1) / HOUR;
+const hourPrefixes: string[] = [];
 
 /** timestamp(3) text, e.g. 2024-05-06T07:08:09.010. Date#toISOString per value was a third of the run time. */
 function ts(ms: number): string {
-  const day = Math.floor(ms / DAY);
-  let prefix = dayPrefixes.get(day);
+  const hour = Math.floor(ms / HOUR);
+  let prefix = hourPrefixes[hour - HOUR_BASE];
   if (prefix === undefined) {
-    prefix = new Date(day * DAY).toISOString().slice(0, 11);
-    dayPrefixes.set(day, prefix);
+    prefix = new Date(hour * HOUR).toISOString().slice(0, 14);
+    if (hour >= HOUR_BASE) hourPrefixes[hour - HOUR_BASE] = prefix;
   }
-  let rest = ms - day * DAY;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
+  let rest = ms - hour * HOUR;
   const m = Math.floor(rest / 60_000);
   rest -= m * 60_000;
   const s = Math.floor(rest / 1000);
-  return `${prefix}${PAD2[h]}:${PAD2[m]}:${PAD2[s]}.${PAD3[rest - s * 1000]}`;
+  return prefix + PAD2[m] + ':' + PAD2[s] + '.' + PAD3[rest - s * 1000];
 }
 const money = (cents: number) => {
   const c = Math.round(cents);
@@ -234,12 +241,14 @@ const T = {
 
 const B36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 
-/** Fixed-width base 36 (the low `width` digits); Number#toString(36) is slow on large numbers. */
+const B36_PAIRS = Array.from({ length: 36 * 36 }, (_, k) => B36[Math.floor(k / 36)]! + B36[k % 36]!);
+
+/** Fixed-width base 36 (the low `width` digits, width even); Number#toString(36) is slow on large numbers. */
 function base36(x: number, width: number): string {
   let s = '';
-  for (let k = 0; k < width; k++) {
-    const q = Math.floor(x / 36);
-    s = B36[x - q * 36] + s;
+  for (let k = 0; k < width; k += 2) {
+    const q = Math.floor(x / 1296);
+    s = B36_PAIRS[x - q * 1296] + s;
     x = q;
   }
   return s;
@@ -416,6 +425,13 @@ const CULTURES: Culture[] = [
     schools: ['北京市朝阳实验小学', '成都七中'],
   }),
 ];
+/** The pools whose values go out through safe(): none may hold a character COPY would need escaped. */
+function assertSafePools(): void {
+  const pools: string[][] = [DOMAINS, PLUS_TAGS, TITLES, FIXED_USERS.flatMap((u) => [u.name ?? '', u.email ?? ''])];
+  for (const c of CULTURES) pools.push(c.first.map((p) => p.display), c.last.map((p) => p.display), c.cities, c.phones, c.schools, [c.countryName]);
+  for (const pool of pools) for (const value of pool) if (NEEDS_ESCAPE.test(value)) throw new Error(`generator pool value needs COPY escaping: ${JSON.stringify(value)}`);
+}
+
 const CULTURE_CUMULATIVE = (() => {
   let sum = 0;
   return CULTURES.map((c) => (sum += c.weight));
@@ -595,7 +611,7 @@ const VOL_LANGS = ['en', 'es', 'ne', 'ja', 'ko', 'sw', 'fr', 'ar', 'pl', 'de'];
 const SEARCHES = ['dinosaurs', 'cuentos de animales', 'bedtime "short"', 'space\\moon', '星', 'moon\tgoat', "o'brien", 'dragón'];
 
 // ---------------------------------------------------------------------------------------------
-// The fixed users: slots 0–19 hold every role and every edge case, so even a tiny data set has them.
+// The fixed users: the first slots hold every role and the edge cases, so even a tiny data set has them.
 
 interface FixedUser {
   role: number;
@@ -621,6 +637,7 @@ const FIXED_USERS: FixedUser[] = [
   { role: INSTITUTION, name: "Saint Mary's \"Reading\" Trust", email: 'office@st-marys.example.org' },
   { role: LEARNER, deleted: true, inactive: true },
 ];
+assertSafePools();
 
 // ---------------------------------------------------------------------------------------------
 // The world: everything about entity n that another table may need, recomputed on demand.
@@ -674,7 +691,7 @@ class World {
   /** A cuid-like id: 'c', creation time, the ordinal (which makes it unique), a table letter, noise. */
   makeId(letter: string, ordinal: number, at: number): string {
     const h = hash3(this.seed, T.id + letter.charCodeAt(0), ordinal);
-    return `c${base36(at, 8)}${base36(ordinal, 7)}${letter}${base36(h, 7)}${B36[(h >>> 7) % 36]}`;
+    return `c${base36(at, 8)}${base36(ordinal, 8)}${letter}${base36(h, 6)}${B36[(h >>> 26) % 36]}`;
   }
 
   core(i: number, out: UserCore): UserCore {
@@ -807,7 +824,7 @@ const schools: TableGen = function* (w, out) {
     const contact = r.chance(0.8) ? `${r.pick(['office', 'principal', 'Library', 'info'])}${k}@${r.pick(DOMAINS)}` : null;
     const phone = r.chance(0.8) ? phoneOf(r, c) : null;
     const address = r.chance(0.9) ? `${fill(r, r.pick(c.streets))}, ${c.postal ? fill(r, c.postal) + ' ' : ''}${city}` : null;
-    out.add(`${w.schoolId(k)}\t${copyText(name)}\t${copyText(contact)}\t${copyText(phone)}\t${copyText(address)}\t${copyText(city)}\t${c.country}\t${ts(created)}\t${ts(created + r.int(DEMO_EPOCH_MS - created))}\n`);
+    out.add(`${w.schoolId(k)}\t${safe(name)}\t${safe(contact)}\t${safe(phone)}\t${copyText(address)}\t${safe(city)}\t${c.country}\t${ts(created)}\t${ts(created + r.int(DEMO_EPOCH_MS - created))}\n`);
     if (out.full) yield out.take();
   }
   if (out.buf) yield out.take();
@@ -833,7 +850,7 @@ const users: TableGen = function* (w, out) {
     const password = core.role === ADMIN || r.chance(0.75) ? `$2b$${r.chance(0.8) ? '10' : '12'}$${chars64(r, BCRYPT64, 53)}` : COPY_NULL;
     const tokenVersion = r.chance(0.1) ? 2 + r.int(4) : 1;
     const school = core.school >= 0 ? w.schoolId(core.school) : COPY_NULL;
-    out.add(`${w.uid(core)}\t${copyText(pii.email)}\t${verified}\t${copyText(pii.name)}\t${image}\t${password}\t${USER_ROLES[core.role]}\t${tokenVersion}\t${school}\t${ts(core.createdAt)}\t${ts(updated)}\t${deleted}\n`);
+    out.add(`${w.uid(core)}\t${safe(pii.email)}\t${verified}\t${safe(pii.name)}\t${image}\t${password}\t${USER_ROLES[core.role]}\t${tokenVersion}\t${school}\t${ts(core.createdAt)}\t${ts(updated)}\t${deleted}\n`);
     if (out.full) yield out.take();
   }
   if (out.buf) yield out.take();
@@ -862,7 +879,7 @@ const profiles: TableGen = function* (w, out) {
       parentEmail = emailFor(r, c, parentFirst, pii.last, i);
     }
     const text = r.chance(0.5) ? bio(r) : null;
-    out.add(`${w.makeId('p', i, created)}\t${w.uid(core)}\t${copyText(phone)}\t${dob}\t${copyText(parentEmail)}\t${copyText(parentName)}\t${copyText(text)}\t${c.lang}\t${ts(created)}\t${ts(created + r.int(DEMO_EPOCH_MS - created))}\n`);
+    out.add(`${w.makeId('p', i, created)}\t${w.uid(core)}\t${safe(phone)}\t${dob}\t${safe(parentEmail)}\t${safe(parentName)}\t${copyText(text)}\t${c.lang}\t${ts(created)}\t${ts(created + r.int(DEMO_EPOCH_MS - created))}\n`);
     if (out.full) yield out.take();
   }
   if (out.buf) yield out.take();
@@ -988,7 +1005,7 @@ const stories: TableGen = function* (w, out) {
       genres = pickDistinct(r, GENRES, r.chance(0.15) ? 0 : 1 + r.int(2));
     }
     const price = w.storyPrice(k);
-    out.add(`${w.storyId(k)}\t${w.uid(core)}\t${copyText(title)}\t${copyText(content)}\t${copyText(summary)}\t${copyText(authorName)}\t${age}\t${copyText(location)}\t${copyArray(tags)}\t${copyArray(genres)}\t${price < 0 ? COPY_NULL : money(price)}\t${bool(r.chance(0.85))}\t${pii.culture.lang}\t${ts(created)}\t${ts(created + r.int(DEMO_EPOCH_MS - created))}\n`);
+    out.add(`${w.storyId(k)}\t${w.uid(core)}\t${safe(title)}\t${copyText(content)}\t${copyText(summary)}\t${safe(authorName)}\t${age}\t${safe(location)}\t${copyArray(tags)}\t${copyArray(genres)}\t${price < 0 ? COPY_NULL : money(price)}\t${bool(r.chance(0.85))}\t${pii.culture.lang}\t${ts(created)}\t${ts(created + r.int(DEMO_EPOCH_MS - created))}\n`);
     if (out.full) yield out.take();
   }
   if (out.buf) yield out.take();
@@ -1109,7 +1126,7 @@ const orders: TableGen = function* (w, out) {
       const billing = y < 0.5 ? shipping : y < 0.8 ? addressJson(rest, c, name, null) : null;
       const status = rest.pick(ORDER_STATUSES);
       const stripe = status === 'PENDING' && rest.chance(0.5) ? COPY_NULL : `pi_${charsOf(rest, ALNUM, 24)}`;
-      out.add(`${head.id}\t${guest ? COPY_NULL : w.uid(core)}\t${copyText(email)}\t${copyText(phone)}\t${copyText(shipping)}\t${copyText(billing)}\t${stripe}\t${money(subtotal)}\t${money(tax)}\t${money(subtotal + tax)}\t${status}\t${ts(head.created)}\t${ts(head.created + rest.int(DEMO_EPOCH_MS - head.created))}\n`);
+      out.add(`${head.id}\t${guest ? COPY_NULL : w.uid(core)}\t${safe(email)}\t${safe(phone)}\t${copyText(shipping)}\t${copyText(billing)}\t${stripe}\t${money(subtotal)}\t${money(tax)}\t${money(subtotal + tax)}\t${status}\t${ts(head.created)}\t${ts(head.created + rest.int(DEMO_EPOCH_MS - head.created))}\n`);
       if (out.full) yield out.take();
     }
   }
@@ -1193,7 +1210,7 @@ const donations: TableGen = function* (w, out) {
       const message = r.chance(0.4) ? donationMessage(r) : null;
       const amount = r.pick(DONATION_AMOUNTS) + (r.chance(0.2) ? r.int(100) : 0);
       const campaign = r.chance(0.8) ? w.campaignId(r.int(w.campaigns)) : COPY_NULL;
-      out.add(`${w.makeId('d', i * 4 + m, created)}\t${donorId}\t${copyText(email)}\t${copyText(name)}\t${copyText(message)}\t${bool(anonymous)}\t${money(amount)}\t${r.pick(CURRENCIES)}\t${campaign}\tpi_${charsOf(r, ALNUM, 24)}\t${ts(created)}\n`);
+      out.add(`${w.makeId('d', i * 4 + m, created)}\t${donorId}\t${safe(email)}\t${safe(name)}\t${copyText(message)}\t${bool(anonymous)}\t${money(amount)}\t${r.pick(CURRENCIES)}\t${campaign}\tpi_${charsOf(r, ALNUM, 24)}\t${ts(created)}\n`);
       if (out.full) yield out.take();
     }
   }
@@ -1356,7 +1373,7 @@ const activityLogs: TableGen = function* (w, out) {
       // Anonymous visits only view and search, whose metadata names nobody.
       const metadata = logMetadata(w, r, action, mine ? pii.email : '', mine ? pii.phone : '', ip ?? '');
       // Anonymous visits use slots 8.. of the user's ordinal range, so ids stay unique.
-      out.add(`${w.makeId('l', i * 12 + (mine ? m : 8 + m - own), created)}\t${mine ? w.uid(core) : COPY_NULL}\t${action}\t${copyText(ip)}\t${copyText(ua)}\t${copyText(metadata)}\t${ts(created)}\n`);
+      out.add(`${w.makeId('l', i * 12 + (mine ? m : 8 + m - own), created)}\t${mine ? w.uid(core) : COPY_NULL}\t${action}\t${safe(ip)}\t${safe(ua)}\t${copyText(metadata)}\t${ts(created)}\n`);
       if (out.full) yield out.take();
     }
   }

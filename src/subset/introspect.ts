@@ -11,6 +11,8 @@ export interface ColumnInfo {
   /** SQL type as written, e.g. 'text[]', '"UserRole"', 'numeric(10,2)'. */
   sqlType: string;
   nullable: boolean;
+  /** GENERATED ALWAYS AS (…) STORED: computed by staging, never copied. */
+  generated: boolean;
 }
 
 export interface TableInfo {
@@ -53,10 +55,10 @@ export async function introspect(sql: postgres.Sql | postgres.TransactionSql, sc
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(${schemas}) AND NOT c.relispartition
     ORDER BY 1, 2`;
-  const columnRows = await sql<{ schema: string; table: string; name: string; dataType: string; udtName: string; sqlType: string; nullable: boolean }[]>`
+  const columnRows = await sql<{ schema: string; table: string; name: string; dataType: string; udtName: string; sqlType: string; nullable: boolean; generated: boolean }[]>`
     SELECT n.nspname AS schema, c.relname AS table, a.attname AS name,
            CASE WHEN t.typcategory = 'A' THEN 'ARRAY' WHEN t.typtype = 'e' THEN 'USER-DEFINED' ELSE format_type(a.atttypid, NULL) END AS "dataType",
-           t.typname AS "udtName", format_type(a.atttypid, a.atttypmod) AS "sqlType", NOT a.attnotnull AS nullable
+           t.typname AS "udtName", format_type(a.atttypid, a.atttypmod) AS "sqlType", NOT a.attnotnull AS nullable, a.attgenerated <> '' AS generated
     FROM pg_attribute a
     JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND n.nspname = ANY(${schemas})
@@ -95,7 +97,7 @@ export async function introspect(sql: postgres.Sql | postgres.TransactionSql, sc
       estimatedRows: t.estimate,
     });
   }
-  for (const c of columnRows) tables.get(tableKey(c.schema, c.table))?.columns.push({ name: c.name, dataType: c.dataType, udtName: c.udtName, sqlType: c.sqlType, nullable: c.nullable });
+  for (const c of columnRows) tables.get(tableKey(c.schema, c.table))?.columns.push({ name: c.name, dataType: c.dataType, udtName: c.udtName, sqlType: c.sqlType, nullable: c.nullable, generated: c.generated });
   for (const k of keyRows) {
     const t = tables.get(tableKey(k.schema, k.table));
     if (!t) continue;

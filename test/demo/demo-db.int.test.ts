@@ -194,6 +194,21 @@ describe('demoUp', () => {
     expect(types!.n).toBe(0);
     expect((await demoStatus(config, { port: PORT })).data).toBeNull();
   });
+
+  it('also when cancelled in the middle of a COPY, and the connection stays usable', async () => {
+    const controller = new AbortController();
+    const load = loadDemoData(sql, {
+      users: 5000,
+      seed: 1,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'rows' && e.table === 'users' && !e.done) controller.abort();
+      },
+    });
+    await expect(load).rejects.toThrow(CancelledError);
+    const [tables] = await sql`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'`;
+    expect(tables!.n).toBe(0);
+  });
 });
 
 describe('demoDown', () => {

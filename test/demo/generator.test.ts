@@ -80,7 +80,7 @@ describe('content', () => {
     expect(byRole.get('LEARNER')! / users.length).toBeGreaterThan(0.5);
     expect(byRole.get('LEARNER')! / users.length).toBeLessThan(0.6);
     expect(byRole.get('ADMIN')!).toBeGreaterThan(20);
-    const small = rowsOf('users', 20, 9);
+    const small = rowsOf('users', 10, 9); // the smallest size allowed
     expect(new Set(small.map((u) => u.role))).toEqual(new Set(USER_ROLES));
   });
 
@@ -261,7 +261,7 @@ describe('against a real PostgreSQL', () => {
 
   it('writes every column of every table in sql/demo/schema.sql', async () => {
     const { sql } = pg;
-    await loadDemoData(sql, { users: 20, seed: 1 });
+    await loadDemoData(sql, { users: 10, seed: 1 }); // the smallest size allowed
     const columns = await sql<{ table_name: string; columns: string[] }[]>`
       SELECT table_name, array_agg(column_name::text ORDER BY ordinal_position) AS columns
       FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN (SELECT tablename FROM pg_tables WHERE schemaname = 'public')

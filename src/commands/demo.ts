@@ -1,0 +1,53 @@
+// `rehearse demo [--users N] [--seed S] [--reload]` and `rehearse demo --down`: the built-in
+// "production" database, so the whole flow can be tried without a real production system.
+import type { Config } from '../config.js';
+import { demoDown, demoNames, demoUp } from '../demo/demo-db.js';
+import type { DemoProgress } from '../demo/progress.js';
+import { confirmDangerous } from './confirm.js';
+import type { GlobalFlags } from './interaction.js';
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+function progressLine(event: DemoProgress): string | undefined {
+  if (event.type === 'step') return `› ${event.detail}`;
+  if (event.type === 'compose') return `  ${event.line}`;
+  if (event.done) return `  ${event.table}: ${n(event.rows)} rows (${n(Math.round(event.rowsPerSecond))} rows/s; ${Math.round((event.totalRows / Math.max(event.estimatedTotalRows, 1)) * 100)} % overall)`;
+  return undefined;
+}
+
+export async function runDemo(config: Config, opts: { users: number; seed: number; reload: boolean; json: boolean; signal: AbortSignal }): Promise<void> {
+  const emit = (event: DemoProgress) => {
+    if (opts.json) process.stdout.write(JSON.stringify({ ...event, event: event.type, type: 'demo' }) + '\n');
+    else {
+      const line = progressLine(event);
+      if (line) process.stderr.write(line + '\n');
+    }
+  };
+  const result = await demoUp(config, { users: opts.users, seed: opts.seed, reload: opts.reload, signal: opts.signal, onProgress: emit });
+  const { url: _secretUrl, ...printable } = result;
+  if (opts.json) process.stdout.write(JSON.stringify({ type: 'result', ok: true, ...printable }) + '\n');
+  else
+    process.stdout.write(
+      `\nDemo production is up: ${result.displayUrl}\n` +
+        `${n(result.users)} users (seed ${result.seed}), ${n(result.rows)} rows${result.loaded ? `, loaded in ${(result.ms / 1000).toFixed(1)} s` : ' (already loaded; kept)'}.\n` +
+        'With no PRODUCTION_DATABASE_URL set, `rehearse data` reads from it (read-only).\n',
+    );
+}
+
+export async function runDemoDown(config: Config, flags: GlobalFlags, signal: AbortSignal): Promise<void> {
+  const names = demoNames(config);
+  await confirmDangerous(
+    {
+      action: 'Removing the demo production database and its data',
+      rows: [
+        ['container', names.container],
+        ['volume', names.volume],
+        ['note', 'demo data only; staging and real production are not touched'],
+      ],
+      resourceName: 'demo',
+    },
+    flags,
+  );
+  await demoDown(config, { volumes: true, signal, onLine: (line) => process.stderr.write(`  ${line}\n`) });
+  process.stdout.write('Demo production removed.\n');
+}

@@ -1,0 +1,32 @@
+// Sockets for the `postgres` library, for two of its behaviours:
+// 1. It leaves Nagle's algorithm on; with delayed ACKs every round trip then costs ~40 ms.
+// 2. After `COPY … TO STDOUT`, when the last data push hit the stream's high-water mark in the
+//    same network read as CopyDone, it pauses the socket and never resumes it: the connection's
+//    next query then waits forever. `resumeStalledSockets()` after each COPY OUT undoes that.
+import net from 'node:net';
+
+const open = new Set<net.Socket>();
+
+export function noDelaySocket(host: string, port: number, timeoutMs = 10_000): () => Promise<net.Socket> {
+  return () =>
+    new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.connect({ host, port, noDelay: true });
+      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'CONNECT_TIMEOUT' })), timeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        open.add(socket);
+        socket.once('close', () => open.delete(socket));
+        resolve(socket);
+      });
+    });
+}
+
+/** Resumes every socket of ours that a finished COPY OUT left paused. */
+export function resumeStalledSockets(): void {
+  for (const socket of open) if (socket.isPaused()) socket.resume();
+}

@@ -1,0 +1,249 @@
+// The data step as a listr2 task tree: connect (production read-only) → coverage → plan → backup
+// → schema → load (one transaction) → verify (restore the backup on failure) → prove the backup
+// restores → report. With dryRun the tree stops after the plan and writes nothing anywhere.
+import type { ListrTask } from 'listr2';
+import type postgres from 'postgres';
+import { findRule, ruleNameOf } from '../src/anonymize/index.js';
+import { backupStaging, type BackupResult } from '../src/backup.js';
+import { effectiveRules, type Config } from '../src/config.js';
+import { anonymizerSecret, assertNotSameDatabase, resolveProduction, strictModeError, uncoveredPii, type ProductionSource } from '../src/data/guards.js';
+import { loadSubset, type LoadResult } from '../src/data/load.js';
+import { dumpProductionSchema } from '../src/data/schema-copy.js';
+import { verifyLoad, type CheckResult } from '../src/data/verify.js';
+import { CheckFailedError, UserError } from '../src/errors.js';
+import { openProduction, openSnapshot, translatePgError, type Snapshot } from '../src/production.js';
+import { writeReport } from '../src/reports.js';
+import { proveRestore, restoreStaging, type RestoreProof } from '../src/restore.js';
+import { stagingSql } from '../src/staging-db.js';
+import { introspect, type DbShape } from '../src/subset/introspect.js';
+import { planSubset, type SubsetPlan } from '../src/subset/planner.js';
+import { version } from '../src/version.js';
+
+export interface DataContext {
+  config: Config;
+  signal: AbortSignal;
+  dryRun: boolean;
+  maxUsers: number;
+  startedAt: Date;
+  timings: Record<string, number>;
+  production?: ProductionSource;
+  prodSql?: postgres.Sql;
+  snapshot?: Snapshot;
+  staging?: postgres.Sql;
+  shape?: DbShape;
+  plan?: SubsetPlan;
+  backupBefore?: BackupResult;
+  backupAfter?: BackupResult;
+  load?: LoadResult;
+  checks?: CheckResult[];
+  proof?: RestoreProof;
+  restoredAfterFailure?: boolean;
+  reportFile?: string;
+  /** For tests: throw after loading this table. */
+  failAfterTable?: string;
+}
+
+export function newDataContext(config: Config, signal: AbortSignal, opts: { dryRun?: boolean; maxUsers?: number; failAfterTable?: string } = {}): DataContext {
+  return { config, signal, dryRun: !!opts.dryRun, maxUsers: opts.maxUsers ?? config.data.maxUsers, startedAt: new Date(), timings: {}, ...(opts.failAfterTable ? { failAfterTable: opts.failAfterTable } : {}) };
+}
+
+/** Ends every connection the step opened; safe to call twice. */
+export async function closeDataContext(ctx: DataContext): Promise<void> {
+  await ctx.snapshot?.close();
+  await Promise.all([ctx.prodSql?.end({ timeout: 2 }), ctx.staging?.end({ timeout: 2 })]);
+  ctx.snapshot = undefined;
+}
+
+async function time<T>(ctx: DataContext, name: string, fn: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await fn();
+  } finally {
+    ctx.timings[name] = Math.round(performance.now() - start);
+  }
+}
+
+const n = (x: number) => x.toLocaleString('en-US');
+
+export function dataTasks(): ListrTask<DataContext>[] {
+  return [
+    {
+      title: 'Connect to production (read-only) and staging',
+      task: (ctx, task) =>
+        time(ctx, 'connect', async () => {
+          const { config } = ctx;
+          ctx.production = resolveProduction(config);
+          ctx.prodSql = openProduction(ctx.production.url, { statementTimeoutMs: config.production.statementTimeoutMs, max: 2 });
+          try {
+            ctx.snapshot = await openSnapshot(ctx.prodSql);
+          } catch (error) {
+            throw translatePgError(error, ctx.production.url, 'production');
+          }
+          if (!ctx.dryRun) {
+            ctx.staging = stagingSql(config, { max: 2, statementTimeoutMs: 0 });
+            try {
+              await ctx.staging`SELECT 1`;
+            } catch (error) {
+              throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
+            }
+            await assertNotSameDatabase(ctx.snapshot.tx, ctx.staging, ctx.production.display);
+          }
+          task.title = `Connected: production ${ctx.production.display}${ctx.production.kind === 'demo' ? ' (demo)' : ''}, read-only snapshot${ctx.dryRun ? '' : `; staging ${config.database.name}`}`;
+        }),
+    },
+    {
+      title: 'Read production\'s schema and check anonymization coverage',
+      task: (ctx, task) =>
+        time(ctx, 'coverage', async () => {
+          const tx = ctx.snapshot!.tx;
+          ctx.shape = await introspect(tx, ctx.config.data.schemas);
+          if (!ctx.shape.tables.size) throw new UserError(`Production has no tables in schema(s) ${ctx.config.data.schemas.join(', ')}.`, { tryThis: 'Check data.schemas and the database in PRODUCTION_DATABASE_URL.' });
+          const { uncovered, proposals } = await uncoveredPii(tx, ctx.shape, effectiveRules(ctx.config));
+          if (uncovered.length && ctx.config.data.strict) throw strictModeError(uncovered);
+          task.title = `Schema: ${ctx.shape.tables.size} tables, ${ctx.shape.foreignKeys.length} foreign keys; ${proposals.length} PII-looking columns, ${uncovered.length ? `${uncovered.length} without a rule (strict mode off)` : 'all covered by rules'}`;
+        }),
+    },
+    {
+      title: 'Plan an FK-complete subset',
+      task: (ctx, task) =>
+        time(ctx, 'plan', async () => {
+          const d = ctx.config.data;
+          ctx.plan = await planSubset(ctx.snapshot!.tx, ctx.shape!, {
+            maxUsers: ctx.maxUsers,
+            seed: d.seed,
+            caps: d.caps,
+            defaultCap: d.defaultCap,
+            maxDepth: d.maxDepth,
+            signal: ctx.signal,
+            onProgress: (m) => (task.output = m),
+          });
+          const p = ctx.plan;
+          task.title = `Planned ${n(p.totalRows)} rows in ${p.tables.filter((t) => t.rows).length} tables: ${p.seedUsers.length} users + ${p.pulledInUsers.count} pulled in as referenced parents`;
+        }),
+    },
+    {
+      title: 'Back up staging before replacing anything',
+      skip: (ctx) => ctx.dryRun && 'dry run',
+      task: (ctx, task) =>
+        time(ctx, 'backupBefore', async () => {
+          ctx.backupBefore = await backupStaging(ctx.config, ctx.signal);
+          task.title = `Backed up staging: ${ctx.backupBefore.file} (${(ctx.backupBefore.bytes / 1024).toFixed(1)} KiB)`;
+        }),
+    },
+    {
+      title: 'Copy the subset into staging (one transaction)',
+      skip: (ctx) => ctx.dryRun && 'dry run',
+      task: (ctx, task) =>
+        time(ctx, 'load', async () => {
+          const { config } = ctx;
+          let schemaSql: string | undefined;
+          let extensions: string[] = [];
+          if (config.data.schemaSource === 'production') {
+            task.output = 'pg_dump --schema-only of production…';
+            schemaSql = (await dumpProductionSchema(config, ctx.production!.url, config.data.schemas, ctx.signal)).sql;
+            extensions = ((await ctx.snapshot!.tx`SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'`) as unknown as Array<{ extname: string }>).map((e) => e.extname);
+          }
+          try {
+            ctx.load = await loadSubset(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
+              schemas: config.data.schemas,
+              ...(schemaSql !== undefined ? { schemaSql } : {}),
+              extensions,
+              rules: effectiveRules(config),
+              secret: anonymizerSecret(config),
+              signal: ctx.signal,
+              ...(ctx.failAfterTable ? { failAfterTable: ctx.failAfterTable } : {}),
+              onTable: (p) => (task.output = `${p.index + 1}/${p.total} ${p.table}: ${n(p.rows)} rows${p.rowsPerSecond ? `, ${n(Math.round(p.rowsPerSecond))} rows/s` : ''}${p.done ? ' ✔' : ''}`),
+            });
+          } catch (error) {
+            if (error instanceof UserError) throw error;
+            throw new CheckFailedError(`Loading the subset failed and was rolled back: staging is exactly as it was before this step. (${(error as Error).message})`, { tryThis: 'Fix the cause above and run `rehearse data` again.' });
+          }
+          const l = ctx.load;
+          task.title = `Loaded ${n(l.tables.reduce((s, t) => s + t.rows, 0))} rows into ${l.tables.length} tables in ${(l.ms / 1000).toFixed(1)} s (anonymizer ${(l.anonymizeMs / 1000).toFixed(1)} s)`;
+        }),
+    },
+    {
+      title: 'Verify: row counts, orphans, constraints, leak scan, test users',
+      skip: (ctx) => ctx.dryRun && 'dry run',
+      task: (ctx, task) =>
+        time(ctx, 'verify', async () => {
+          ctx.checks = await verifyLoad(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
+            schemas: ctx.config.data.schemas,
+            rules: effectiveRules(ctx.config),
+            seed: ctx.config.data.seed,
+            stagingEmailDomain: 'staging.local',
+          });
+          const failed = ctx.checks.filter((c) => !c.ok);
+          if (failed.length) {
+            task.output = 'A check failed: restoring the backup taken before this step…';
+            await restoreStaging(ctx.config, ctx.staging!, ctx.backupBefore!.file, ctx.signal);
+            ctx.restoredAfterFailure = true;
+            throw new CheckFailedError(`Verification failed, so staging was restored from ${ctx.backupBefore!.file} (as it was before this step):\n  ${failed.map((c) => `${c.name}: ${c.detail}`).join('\n  ')}`, {
+              tryThis: 'Check the anonymization rules and the subset settings, then run `rehearse data` again.',
+            });
+          }
+          task.title = `Verified: ${ctx.checks.map((c) => c.name.split(':')[0]).join(', ')}`;
+        }),
+    },
+    {
+      title: 'Prove the backup procedure: back up, restore into a scratch database, compare',
+      skip: (ctx) => ctx.dryRun && 'dry run',
+      task: (ctx, task) =>
+        time(ctx, 'restoreProof', async () => {
+          ctx.backupAfter = await backupStaging(ctx.config, ctx.signal);
+          ctx.proof = await proveRestore(ctx.config, ctx.staging!, (db) => stagingSql(ctx.config, { max: 1, database: db }), ctx.backupAfter.file, ctx.signal);
+          if (!ctx.proof.ok) throw new CheckFailedError(`The backup did not restore identically: ${ctx.proof.mismatches.join(', ')}.`);
+          task.title = `Backup restores identically: ${ctx.proof.tables} tables, ${n(ctx.proof.rows)} rows, same checksums (${(ctx.proof.ms / 1000).toFixed(1)} s)`;
+        }),
+    },
+    {
+      title: 'Write the data summary',
+      skip: (ctx) => ctx.dryRun && 'dry run',
+      task: (ctx, task) => {
+        ctx.reportFile = writeReport(ctx.config, 'test-data-summary', dataSummary(ctx));
+        task.title = `Report: ${ctx.reportFile}`;
+      },
+    },
+  ];
+}
+
+/** Every production column with the rule that applies to it ("keep" when none does). */
+export function coverageTable(ctx: DataContext) {
+  const rules = effectiveRules(ctx.config);
+  const out: Array<{ column: string; rule: string; values?: number; changed?: number }> = [];
+  for (const [key, t] of ctx.shape?.tables ?? []) {
+    for (const c of t.columns) {
+      const rule = findRule(rules, key, c.name);
+      const stats = ctx.load?.columns[`${key}.${c.name}`];
+      out.push({ column: `${key}.${c.name}`, rule: rule ? ruleNameOf(rule) : 'keep (no rule)', ...(stats ? { values: stats.values, changed: stats.changed } : {}) });
+    }
+  }
+  return out;
+}
+
+export function dataSummary(ctx: DataContext) {
+  const p = ctx.plan!;
+  return {
+    kind: 'test-data-summary',
+    rehearseVersion: version,
+    startedAt: ctx.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    production: { source: ctx.production?.kind, url: ctx.production?.display },
+    staging: { database: ctx.config.database.name, port: ctx.config.ports.postgres },
+    maxUsers: ctx.maxUsers,
+    usersByRole: p.usersByRole,
+    seedUsers: p.seedUsers.length,
+    pulledInParents: p.pulledInUsers,
+    rowsPerTable: Object.fromEntries((ctx.load?.tables ?? []).map((t) => [t.table, t.rows])),
+    plan: p.tables.map(({ table, rows, estimatedBytes, reasons }) => ({ table, rows, estimatedBytes, reasons })),
+    warnings: p.warnings,
+    anonymization: coverageTable(ctx),
+    checks: ctx.checks,
+    leakScan: ctx.checks?.find((c) => c.name.startsWith('leak scan')),
+    backups: { before: ctx.backupBefore?.file, after: ctx.backupAfter?.file },
+    restoreProof: ctx.proof,
+    load: ctx.load && { ms: ctx.load.ms, anonymizeMs: ctx.load.anonymizeMs, tables: ctx.load.tables },
+    timingsMs: ctx.timings,
+    ok: !!ctx.checks?.every((c) => c.ok) && !!ctx.proof?.ok,
+  };
+}

@@ -20,10 +20,18 @@ export type WizardConfirm =
   | { kind: 'yes-no'; message: string }
   | { kind: 'dangerous'; title: string; rows: Array<[string, string]>; resourceName: string };
 
+/** What a runner works out before asking: a preview (e.g. a dry-run plan) and the question itself. */
+export interface WizardPrepared {
+  preview?: string;
+  confirm?: WizardConfirm;
+}
+
 export interface WizardStepRunner {
   id: StepId;
   /** Ask before running (may be undefined). Answering no skips the step. */
   confirm?: WizardConfirm;
+  /** Runs before the question (never writes): its preview is shown and its confirm replaces `confirm`. */
+  prepare?(signal: AbortSignal): Promise<WizardPrepared>;
   /** Builds and runs the step's listr tasks with the given renderer options; resolves on success, rejects on failure. */
   run(listrRendererOptions: InkListrOptions, signal: AbortSignal): Promise<void>;
 }
@@ -50,13 +58,15 @@ export interface WizardProps {
   statsIntervalMs?: number;
 }
 
-type Phase = 'idle' | 'confirming' | 'running' | 'cancelling' | 'failed' | 'ended';
+type Phase = 'idle' | 'preparing' | 'confirming' | 'running' | 'cancelling' | 'failed' | 'ended';
 
 interface Model {
   index: number;
   phase: Phase;
   states: Record<StepId, StepState>;
   error?: unknown;
+  /** What the current step's prepare() found, until the step runs or is left. */
+  prepared?: WizardPrepared;
   /** The current or most recent run; its tree stays visible after the step finished. */
   run?: { stepId: StepId; store: TaskStore };
   outcome?: WizardOutcome;
@@ -64,6 +74,7 @@ interface Model {
 
 const KEY_HINTS: Record<Exclude<Phase, 'ended'>, string> = {
   idle: 'Enter run step · s skip · q quit · Ctrl-C cancel',
+  preparing: 'Ctrl-C cancel',
   confirming: 'Esc back · Ctrl-C cancel',
   running: 'Ctrl-C cancel',
   cancelling: 'Cancelling…',
@@ -147,9 +158,25 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
     if (!step) return;
     const runner = props.current.runners[step.id];
     if (!runner) return advance();
-    if (runner.confirm) commit({ phase: 'confirming' });
+    if (runner.prepare) {
+      commit({ phase: 'preparing', prepared: undefined, error: undefined });
+      Promise.resolve()
+        .then(() => runner.prepare!(props.current.abortController.signal))
+        .then(
+          (prepared) => {
+            if (model.current.phase !== 'preparing') return;
+            if (prepared.confirm ?? runner.confirm) commit({ phase: 'confirming', prepared });
+            else runCurrent();
+          },
+          (error: unknown) => {
+            if (model.current.phase === 'ended') return;
+            if (props.current.abortController.signal.aborted) end('cancelled');
+            else commit({ phase: 'failed', error, states: setStepState(step.id, 'failed') });
+          },
+        );
+    } else if (runner.confirm) commit({ phase: 'confirming' });
     else runCurrent();
-  }, [advance, commit, runCurrent]);
+  }, [advance, commit, end, runCurrent]);
 
   const skipCurrent = useCallback(() => {
     const step = currentStep();
@@ -165,7 +192,7 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
     const onAbort = () => {
       const { phase } = model.current;
       if (phase === 'running') commit({ phase: 'cancelling' });
-      else if (phase !== 'cancelling') end('cancelled');
+      else if (phase !== 'cancelling' && phase !== 'preparing') end('cancelled');
     };
     if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort);
@@ -236,6 +263,7 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
               phase={m.phase}
               step={step}
               runner={runner}
+              prepared={m.prepared}
               error={m.error}
               onConfirm={onConfirm}
               onConfirmCancel={onConfirmCancel}
@@ -275,6 +303,7 @@ function StepAction(props: {
   phase: Exclude<Phase, 'ended'>;
   step: StepInfo;
   runner: WizardStepRunner | undefined;
+  prepared: WizardPrepared | undefined;
   error: unknown;
   onConfirm: (yes: boolean) => void;
   onConfirmCancel: () => void;
@@ -296,20 +325,37 @@ function StepAction(props: {
           {' · press Enter to run it.'}
         </Text>
       );
+    case 'preparing':
+      return (
+        <Text>
+          {'Preparing '}
+          <Text bold>{step.title}</Text>
+          {' (read-only)…'}
+        </Text>
+      );
     case 'confirming': {
-      const confirm = runner.confirm;
+      const confirm = props.prepared?.confirm ?? runner.confirm;
+      const preview = props.prepared?.preview ? <Text>{props.prepared.preview}</Text> : null;
       if (confirm?.kind === 'dangerous') {
         return (
-          <DangerousConfirmPrompt
-            title={confirm.title}
-            rows={confirm.rows}
-            resourceName={confirm.resourceName}
-            onAnswer={props.onConfirm}
-            onCancel={props.onConfirmCancel}
-          />
+          <Box flexDirection="column">
+            {preview}
+            <DangerousConfirmPrompt
+              title={confirm.title}
+              rows={confirm.rows}
+              resourceName={confirm.resourceName}
+              onAnswer={props.onConfirm}
+              onCancel={props.onConfirmCancel}
+            />
+          </Box>
         );
       }
-      return <ConfirmPrompt message={confirm?.message ?? `Run ${step.title}?`} defaultValue onAnswer={props.onConfirm} onCancel={props.onConfirmCancel} />;
+      return (
+        <Box flexDirection="column">
+          {preview}
+          <ConfirmPrompt message={confirm?.message ?? `Run ${step.title}?`} defaultValue onAnswer={props.onConfirm} onCancel={props.onConfirmCancel} />
+        </Box>
+      );
     }
     case 'running':
       return (

@@ -163,6 +163,36 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Thresholds of `rehearse validate`; the defaults are the targets of the week-1 guide. */
+    validation: z
+      .object({
+        /** App tables that must exist and hold rows once the data step has run (in data.schemas). */
+        expectedTables: z.array(z.string().min(1)).min(1).default(['users', 'stories']),
+        /** Each standard query, planning plus execution, as EXPLAIN ANALYZE measures it. */
+        queryMaxMs: z.number().positive().default(100),
+        /** Read-only statements timed with EXPLAIN ANALYZE; unset: the 1001 Stories queries. */
+        queries: z.array(z.object({ name: z.string().min(1), sql: z.string().min(1) }).strict()).min(1).optional(),
+        pageLoadMaxMs: z.number().positive().default(3000),
+        certMinDays: z.number().int().min(0).default(30),
+        /** Lowest acceptable local header grade (0–100) on every page probed. */
+        headerMinScore: z.number().int().min(0).max(100).default(90),
+        load: z
+          .object({
+            requests: z.number().int().min(1).max(100_000).default(500),
+            concurrency: z.number().int().min(1).max(200).default(20),
+            /** Path requested through nginx; unset: app.healthPath (exercises app, PostgreSQL and Redis). */
+            path: z.string().startsWith('/').optional(),
+            p95MaxMs: z.number().positive().default(1000),
+            maxErrors: z.number().int().min(0).default(0),
+          })
+          .strict()
+          .prefault({}),
+        /** Above these a container's figures are a warning (they never fail validation). */
+        cpuWarnPercent: z.number().positive().default(80),
+        memoryWarnPercent: z.number().positive().max(100).default(90),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -11,7 +11,7 @@ export interface StepInfo {
 
 export const STEPS: readonly StepInfo[] = [
   { id: 'setup', title: 'Staging stack', built: true },
-  { id: 'data', title: 'Production data subset', built: false },
+  { id: 'data', title: 'Production data subset', built: true },
   { id: 'migrate', title: 'Migration rehearsal', built: false },
   { id: 'validate', title: 'Validation', built: false },
   { id: 'checklist', title: 'Success checklist', built: false },

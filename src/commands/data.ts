@@ -13,7 +13,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 const kib = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 
 /** What staging holds now, for the confirmation table. */
-async function stagingContents(config: Config): Promise<string> {
+export async function stagingContents(config: Config): Promise<string> {
   const sql = stagingSql(config, { max: 1 });
   try {
     const rows = await sql<{ tables: number; rows: number }[]>`
@@ -27,10 +27,12 @@ async function stagingContents(config: Config): Promise<string> {
   }
 }
 
-export function formatPlan(ctx: DataContext): string {
+/** The plan as text; `compact` (the wizard's screen) leaves out the reasons and the column lists. */
+export function formatPlan(ctx: DataContext, opts: { compact?: boolean } = {}): string {
   const p = ctx.plan!;
-  const rows = p.tables.filter((t) => t.rows > 0).map((t) => [t.table, n(t.rows), kib(t.estimatedBytes), Object.entries(t.reasons).map(([why, k]) => `${why} ×${n(k)}`).join('; ')]);
-  const header = ['TABLE', 'ROWS', 'EST. SIZE', 'WHY'];
+  const why = (t: (typeof p.tables)[number]) => (opts.compact ? [] : [Object.entries(t.reasons).map(([reason, k]) => `${reason} ×${n(k)}`).join('; ')]);
+  const rows = p.tables.filter((t) => t.rows > 0).map((t) => [t.table, n(t.rows), kib(t.estimatedBytes), ...why(t)]);
+  const header = ['TABLE', 'ROWS', 'EST. SIZE', ...(opts.compact ? [] : ['WHY'])];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((v, i) => (i === 1 || i === 2 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
   const anonymized = coverageTable(ctx).filter((c) => !c.rule.startsWith('keep'));
@@ -44,8 +46,8 @@ export function formatPlan(ctx: DataContext): string {
     ...rows.map(line),
     `${'total'.padEnd(widths[0]!)}  ${n(p.totalRows).padStart(widths[1]!)}  ${kib(p.estimatedBytes).padStart(widths[2]!)}`,
     '',
-    `Anonymized columns (${anonymized.length}):`,
-    ...[...byRule].map(([rule, cols]) => `  ${rule.padEnd(13)} ${cols.join(', ')}`),
+    `Anonymized columns (${anonymized.length})${opts.compact ? `: ${[...byRule].map(([rule, cols]) => `${rule} ${cols.length}`).join(', ')}` : ':'}`,
+    ...(opts.compact ? [] : [...byRule].map(([rule, cols]) => `  ${rule.padEnd(13)} ${cols.join(', ')}`)),
     ...(p.warnings.length ? ['', ...p.warnings.map((w) => `warning: ${w}`)] : []),
     '',
   ].join('\n');

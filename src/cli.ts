@@ -34,7 +34,6 @@ function printJson(value: unknown) {
 
 const NOT_BUILT: Record<string, string> = {
   migrate: 'run the migration under the test harness',
-  validate: 'validate infrastructure, application, database, security, performance, integration',
   checklist: 'show the live checklist of success criteria',
 };
 
@@ -163,6 +162,19 @@ export function buildProgram(): Command {
       const result = await runRestore(config, file, globals, controller.signal);
       if (globals.json) printJson({ type: 'result', ok: true, ...result });
       else process.stdout.write(`Restored ${result.restored}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
+    });
+
+  program
+    .command('validate')
+    .description('check the staging stack: infrastructure, application, database, security, performance, integration (exit 1 when a required check fails)')
+    .option('--quick', 'only the essential checks (under 2 s)')
+    .option('--category <name>', 'only this category (repeatable, or comma-separated): infrastructure, application, database, security, performance, integration', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--junit <file>', 'also write the results as JUnit XML to <file>')
+    .action(async (opts: { quick?: boolean; category: string[]; junit?: string }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runValidate } = await import('./commands/validate.js');
+      await runValidate(config, { quick: !!opts.quick, categories: opts.category, ...(opts.junit ? { junit: opts.junit } : {}), json: !!globals.json, mode: await mode(globals), signal: controller.signal });
     });
 
   program

@@ -1,13 +1,14 @@
 // Checks that must pass before setup writes or starts anything: Docker reachable, Compose v2,
 // every port free (or already held by this very stack), enough disk.
 import { statfs } from 'node:fs/promises';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { execa } from 'execa';
 import type Dockerode from 'dockerode';
 import { activePortNames, type Config, type PortName } from './config.js';
 import { UserError } from './errors.js';
 import { composeVersion, listStackContainers, pingDocker } from './docker.js';
+import { workPaths } from './paths.js';
 
 export interface PreflightCheck {
   name: string;
@@ -64,6 +65,21 @@ export async function checkDisk(config: Config): Promise<PreflightCheck> {
   return { name: 'disk space', ok: freeMb >= need, detail: `${(freeMb / 1024).toFixed(1)} GiB free in ${config.workDir} (need ${need} MiB)` };
 }
 
+/**
+ * A staging database volume without its .env.staging: PostgreSQL keeps the password it was
+ * initialised with, so a freshly generated one would lock setup out half-way through.
+ */
+export async function checkOrphanVolume(config: Config, docker: Dockerode): Promise<PreflightCheck> {
+  const name = 'staging volume';
+  if (existsSync(workPaths(config).envFile)) return { name, ok: true, detail: '.env.staging present' };
+  try {
+    await docker.getVolume(config.volumes.postgres).inspect();
+  } catch {
+    return { name, ok: true, detail: 'new' };
+  }
+  return { name, ok: false, detail: `${config.volumes.postgres} already exists, but ${workPaths(config).envFile} does not: its database only accepts the password it was created with` };
+}
+
 export interface PreflightResult {
   checks: PreflightCheck[];
   dockerVersion: string;
@@ -86,6 +102,7 @@ export async function preflight(config: Config, docker: Dockerode, signal?: Abor
   const own = new Set((await listStackContainers(docker, config)).filter((c) => c.state === 'running').flatMap((c) => c.ports.map((p) => p.publicPort)));
   for (const c of await checkPorts(config, own)) record(c);
   record(await checkDisk(config));
+  record(await checkOrphanVolume(config, docker));
 
   const failed = checks.filter((c) => !c.ok);
   if (failed.length) {
@@ -93,6 +110,7 @@ export async function preflight(config: Config, docker: Dockerode, signal?: Abor
     const fixes = busy.map((n) => `${envNameOf(n)}=<free port> (or ports.${n} in rehearse.config.json)`);
     if (failed.some((f) => f.name === 'disk space')) fixes.push('free some disk space, or lower preflight.minFreeDiskMb');
     if (failed.some((f) => f.name === 'docker compose')) fixes.push('install Docker Compose v2');
+    if (failed.some((f) => f.name === 'staging volume')) fixes.push(`put back the .env.staging that created volume ${config.volumes.postgres}, or delete that data with \`docker volume rm ${config.volumes.postgres}\``);
     throw new UserError(`Preflight failed (${failed.map((f) => f.name).join(', ')}); nothing was written or started.`, {
       details: failed.map((f) => `${f.name}: ${f.detail}`).join('\n'),
       tryThis: fixes.length ? `Fix and re-run: ${fixes.join('; ')}.` : undefined,

@@ -17,6 +17,7 @@ export interface CheckResult {
 
 const BATCH = 2000;
 const WHOLE_VALUE_RULES = new Set(['email', 'name', 'firstName', 'lastName', 'phone', 'ip', 'token', 'secret', 'dateOfBirth', 'city', 'postalCode', 'url']);
+const HIGH_ENTROPY_RULES = new Set(['email', 'token', 'secret', 'url']);
 
 export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, prodShape: DbShape, plan: SubsetPlan, opts: { schemas: string[]; rules: AnonymizeRules; seed: SeedOptions; stagingEmailDomain: string }): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
@@ -51,22 +52,40 @@ export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, 
   )) as unknown as Array<{ tbl: string; conname: string }>;
   results.push({ name: 'every constraint is validated', ok: invalid.length === 0, detail: invalid.length ? invalid.map((c) => `${c.tbl}.${c.conname}`).join(', ') : 'all valid' });
 
-  // 4a. Leak scan by value: no staging value of a replaced column exists in that production column.
-  // Rules that rewrite only parts of a value (free text, JSON documents, addresses, user agents)
-  // legitimately leave values equal when there was nothing to replace; 4b covers them.
+  // 4a. Leak scan by value, for every column whose rule replaces the whole value:
+  //  - row by row: no staging row kept its own production value (every such column, every table with a key);
+  //  - across rows: for high-entropy identifiers (e-mails, tokens, URLs), no staging value exists
+  //    anywhere in that production column. Dates, names or fake phone numbers can coincide with
+  //    someone else's by chance, so for those only the row-by-row check is meaningful.
+  // Rules that rewrite only parts of a value (free text, JSON, addresses, user agents) are left to 4b.
   const leaks: Record<string, number> = {};
   let scanned = 0;
   for (const t of prodShape.tables.values()) {
     const key = t.schema === 'public' ? t.name : `${t.schema}.${t.name}`;
+    const pk = t.primaryKey;
     for (const col of t.columns) {
       const rule = findRule(opts.rules, key, col.name);
       if (!rule || !WHOLE_VALUE_RULES.has(ruleNameOf(rule))) continue;
-      const values = ((await staging.unsafe(`SELECT DISTINCT ${quoteIdent(col.name)}::text AS v FROM ${t.qualified} WHERE ${quoteIdent(col.name)} IS NOT NULL`)) as unknown as Array<{ v: string }>).map((r) => r.v);
-      scanned += values.length;
+      const c = quoteIdent(col.name);
       let hits = 0;
-      for (let i = 0; i < values.length; i += BATCH) {
-        const [row] = (await production.unsafe(`SELECT count(*)::int AS n FROM ${t.qualified} WHERE ${quoteIdent(col.name)}::text = ANY(${sqlString(arrayLiteral(values.slice(i, i + BATCH)))}::text[])`)) as unknown as Array<{ n: number }>;
-        hits += row!.n;
+      if (pk.length) {
+        const keyExpr = pk.map((k) => `${quoteIdent(k)}::text`).join(` || '\u0001' || `);
+        const rows = (await staging.unsafe(`SELECT ${keyExpr} AS k, ${c}::text AS v FROM ${t.qualified} WHERE ${c} IS NOT NULL`)) as unknown as Array<{ k: string; v: string }>;
+        scanned += rows.length;
+        for (let i = 0; i < rows.length; i += BATCH) {
+          const batch = rows.slice(i, i + BATCH);
+          const prod = (await production.unsafe(`SELECT ${keyExpr} AS k, ${c}::text AS v FROM ${t.qualified} WHERE (${keyExpr}) = ANY(${sqlString(arrayLiteral(batch.map((r) => r.k)))}::text[])`)) as unknown as Array<{ k: string; v: string | null }>;
+          const original = new Map(prod.map((r) => [r.k, r.v]));
+          hits += batch.filter((r) => original.get(r.k) === r.v).length;
+        }
+      }
+      if (HIGH_ENTROPY_RULES.has(ruleNameOf(rule))) {
+        const values = ((await staging.unsafe(`SELECT DISTINCT ${c}::text AS v FROM ${t.qualified} WHERE ${c} IS NOT NULL`)) as unknown as Array<{ v: string }>).map((r) => r.v);
+        if (!pk.length) scanned += values.length;
+        for (let i = 0; i < values.length; i += BATCH) {
+          const [row] = (await production.unsafe(`SELECT count(*)::int AS n FROM ${t.qualified} WHERE ${c}::text = ANY(${sqlString(arrayLiteral(values.slice(i, i + BATCH)))}::text[])`)) as unknown as Array<{ n: number }>;
+          hits += row!.n;
+        }
       }
       if (hits) leaks[`${key}.${col.name}`] = hits;
     }
@@ -97,7 +116,9 @@ export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, 
   results.push({
     name: 'leak scan: no production PII value in staging',
     ok: leakCount === 0,
-    detail: leakCount ? `${Object.keys(leaks).join(', ')}${productionEmails ? `; ${productionEmails} production e-mail match(es) in free text` : ''}` : `${scanned} anonymized values checked against production; ${foreign.size} non-staging e-mail-like strings, none from production`,
+    detail: leakCount
+      ? `${Object.entries(leaks).map(([k, v]) => `${k} (${v})`).join(', ')}${productionEmails ? `; ${productionEmails} production e-mail match(es) in free text` : ''}`
+      : `${scanned} replaced values checked against production (row by row; e-mails, tokens and URLs across all rows); ${foreign.size} non-staging e-mail-like strings, none from production`,
     data: { leaks, nonStagingEmails: foreign.size, productionEmailMatches: productionEmails },
   });
 

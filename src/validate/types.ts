@@ -45,6 +45,8 @@ export interface CheckDef {
   hint: string;
   /** Upper bound on the check's own run time. */
   timeoutMs?: number;
+  /** Ids of checks that must finish first (when selected): a load test must not overlap the measurements it would skew. */
+  runsAfter?: string[];
   run(probes: StackProbes): Promise<CheckOutcome>;
 }
 

@@ -1,0 +1,81 @@
+-- learner-to-customer, up: every eligible LEARNER user becomes a CUSTOMER, logged row by row.
+-- rehearse sets these per transaction (set_config … true); by hand with psql, SET them first:
+--   rehearse.run_id           this run; every batch_id it writes is <run_id>#<n>
+--   rehearse.batch_id         this batch
+--   rehearse.batch_limit      rows per batch, 0 = every eligible row in one transaction
+--   rehearse.include_deleted  'on' to migrate soft-deleted learners too (policy migration.softDeleted)
+
+-- 1. Make CUSTOMER a valid role, committed on its own: a value added with ALTER TYPE … ADD VALUE
+--    cannot be used by the transaction that added it. When role is text with a CHECK constraint,
+--    the constraint is widened instead (added NOT VALID: a brief lock, no table scan).
+DO $$
+DECLARE
+  role_type regtype;
+  role_attnum smallint;
+  is_enum boolean;
+  con record;
+  expr text;
+  admits boolean;
+BEGIN
+  SELECT a.atttypid::regtype, a.attnum, t.typtype = 'e' INTO role_type, role_attnum, is_enum
+  FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+  WHERE a.attrelid = 'users'::regclass AND a.attname = 'role' AND NOT a.attisdropped;
+  IF role_type IS NULL THEN
+    RAISE EXCEPTION 'users.role does not exist';
+  END IF;
+  IF is_enum THEN
+    EXECUTE format('ALTER TYPE %s ADD VALUE IF NOT EXISTS %L', role_type, 'CUSTOMER');
+    RETURN;
+  END IF;
+  FOR con IN
+    SELECT c.conname, pg_get_constraintdef(c.oid) AS def
+    FROM pg_constraint c
+    WHERE c.conrelid = 'users'::regclass AND c.contype = 'c' AND c.conkey = ARRAY[role_attnum]
+  LOOP
+    expr := regexp_replace(regexp_replace(con.def, '^CHECK ', ''), ' NOT VALID$', '');
+    -- The constraint reads only role, so it can be evaluated on a one-column row.
+    EXECUTE format('SELECT coalesce(%s, true) FROM (SELECT %L::%s AS role) AS users', expr, 'CUSTOMER', role_type) INTO admits;
+    IF NOT admits THEN
+      EXECUTE format('ALTER TABLE users DROP CONSTRAINT %I, ADD CONSTRAINT %I CHECK (%s OR role = %L) NOT VALID',
+                     con.conname, con.conname, expr, 'CUSTOMER');
+    END IF;
+  END LOOP;
+END
+$$;
+
+-- @rehearse:commit
+
+-- 2. Validate what step 1 widened (SHARE UPDATE EXCLUSIVE: reads and writes go on meanwhile).
+DO $$
+DECLARE
+  con record;
+BEGIN
+  FOR con IN SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype = 'c' AND NOT convalidated LOOP
+    EXECUTE format('ALTER TABLE users VALIDATE CONSTRAINT %I', con.conname);
+  END LOOP;
+END
+$$;
+
+-- @rehearse:commit
+
+-- 3. The migration, one transaction per batch. Lock the rows and log them in one statement: a row
+--    that a concurrent writer changed is logged as it is after that change (SELECT … FOR UPDATE
+--    returns the newest version), so down.sql never restores a stale value. No ORDER BY: the role
+--    index finds the remaining learners, and a sort per batch would make batching quadratic.
+INSERT INTO staging_migrations.role_migration_log (batch_id, user_id, old_role, new_role, migration_status, rollback_data)
+SELECT current_setting('rehearse.batch_id'), u."id"::text, u."role"::text, 'CUSTOMER', 'completed',
+       jsonb_build_object('id', u."id", 'role', u."role", 'tokenVersion', u."tokenVersion", 'updatedAt', u."updatedAt")
+FROM users u
+WHERE u."role" = 'LEARNER'
+  AND (current_setting('rehearse.include_deleted') = 'on' OR u."deletedAt" IS NULL)
+LIMIT NULLIF(current_setting('rehearse.batch_limit'), '0')::bigint
+FOR UPDATE OF u;
+
+-- Old sessions die with tokenVersion + 1. "updatedAt" is Prisma's UTC timestamp(3).
+-- jsonb_populate_record gives the id back in the column's own type (text or integer), so the
+-- join can use the primary key.
+UPDATE users u
+SET "role" = 'CUSTOMER', "tokenVersion" = u."tokenVersion" + 1, "updatedAt" = timezone('UTC', now())
+FROM staging_migrations.role_migration_log l
+WHERE l.batch_id = current_setting('rehearse.batch_id')
+  AND u."id" = (jsonb_populate_record(NULL::users, l.rollback_data))."id";

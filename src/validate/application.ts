@@ -1,0 +1,128 @@
+// Application checks: the health endpoint through nginx, the demo app's JSON routes and static
+// asset, and the staging environment of the app container (flag names and values; no secret).
+import { requestError, parseJson } from './http.js';
+import type { HealthProbe, StackProbes } from './probes.js';
+import { fail, pass, skip, type CheckDef } from './types.js';
+
+/** The variables the staging app must run with, and the values that count as set. */
+export const STAGING_ENV: Record<string, RegExp> = {
+  NODE_ENV: /^staging$/,
+  ROLE_MIGRATION_MODE: /^(1|true|yes|on|enabled?)$/i,
+  ENABLE_UNIVERSAL_DASHBOARD: /^(1|true|yes|on|enabled?)$/i,
+  DISABLE_ROLE_SELECTION: /^(1|true|yes|on|enabled?)$/i,
+};
+
+const DATA_HINT = '`rehearse data --yes` loads the staging subset (`rehearse demo` first when there is no production to copy)';
+
+/** True when app-staging runs the bundled demo app (whose routes are known). */
+export const isDemoApp = (p: StackProbes) => !p.config.app.image && !p.config.app.build;
+
+/** The dependency the health document reports as down, with the command that shows why. */
+export function healthDependencyHint(h: HealthProbe): { failing: string[]; hint: string } | undefined {
+  const failing = Object.entries(h.json?.checks ?? {})
+    .filter(([, c]) => c && c.ok === false)
+    .map(([name]) => name);
+  if (!failing.length) return undefined;
+  const service = failing.includes('redis') ? 'redis-staging' : failing.includes('postgres') ? 'postgres-staging' : 'app-staging';
+  return { failing, hint: `the app reports ${failing.join(' and ')} down: \`rehearse status\`, \`rehearse logs ${service}\`; \`rehearse setup\` starts a stopped service` };
+}
+
+/** Hint for a request through nginx that got no usable answer. */
+export function nginxHint(h: HealthProbe): string {
+  if (h.error) return '`rehearse logs nginx-staging`; `rehearse setup` starts nginx-staging';
+  if (h.res && (h.res.status === 502 || h.res.status === 504)) return 'nginx cannot reach app-staging: `rehearse logs app-staging`';
+  return '`rehearse logs app-staging`';
+}
+
+const health: CheckDef = {
+  id: 'application.health',
+  category: 'application',
+  title: 'Health endpoint answers 200 through nginx (HTTPS)',
+  quick: true,
+  required: true,
+  threshold: '200 from app.healthPath over verified TLS',
+  hint: '`rehearse logs app-staging`',
+  async run(p) {
+    const h = await p.health();
+    const path = p.config.app.healthPath;
+    if (!h.res) return fail(`no answer: ${h.error}`, { hint: nginxHint(h) });
+    const ms = Math.round(h.res.ms);
+    if (h.res.status !== 200) {
+      const dep = healthDependencyHint(h);
+      return fail(`${path} answered ${h.res.status} in ${ms} ms`, { detail: dep ? `${dep.failing.join(', ')} down` : h.res.body.slice(0, 200), hint: dep?.hint ?? nginxHint(h) });
+    }
+    return pass(`${path} 200 in ${ms} ms${h.json?.status ? ` (status "${h.json.status}")` : ''}`, { data: { ms, status: h.json?.status } });
+  },
+};
+
+const DEMO_ROUTES = ['/api/users', '/api/users/roles', '/api/stories'];
+
+const routes: CheckDef = {
+  id: 'application.routes',
+  category: 'application',
+  title: 'JSON routes answer with data',
+  quick: false,
+  required: true,
+  threshold: `200 and a JSON body on ${DEMO_ROUTES.join(', ')}`,
+  hint: '`rehearse logs app-staging`',
+  async run(p) {
+    if (!isDemoApp(p)) return skip('app.image/app.build is set: the demo app\'s routes do not apply', { hint: 'validate your own app\'s routes with its test suite' });
+    const results = await Promise.all(
+      DEMO_ROUTES.map(async (route) => {
+        try {
+          const res = await p.https(route);
+          const json = parseJson(res.body) as { hint?: string; error?: string } | undefined;
+          return { route, status: res.status, json, ms: Math.round(res.ms) };
+        } catch (error) {
+          return { route, status: 0, error: requestError(error), ms: 0 };
+        }
+      }),
+    );
+    const bad = results.filter((r) => r.status !== 200 || !r.json);
+    const value = `${results.length - bad.length}/${results.length} answer 200 JSON`;
+    if (!bad.length) return pass(`${value} (${results.map((r) => `${r.route} ${r.ms} ms`).join(', ')})`);
+    const detail = bad.map((r) => `${r.route}: ${r.status || r.error}${r.json?.error ? ` ${r.json.error}` : ''}`).join('; ');
+    const needsData = bad.some((r) => /rehearse data|does not exist/.test(`${r.json?.hint ?? ''} ${r.json?.error ?? ''}`));
+    return fail(value, { detail: needsData ? `${detail} — the data step has not run yet` : detail, hint: needsData ? DATA_HINT : bad.some((r) => r.status === 0 || r.status === 502) ? '`rehearse logs nginx-staging`; `rehearse logs app-staging`' : '`rehearse logs app-staging`' });
+  },
+};
+
+const staticAsset: CheckDef = {
+  id: 'application.static',
+  category: 'application',
+  title: 'Static asset served',
+  quick: false,
+  required: true,
+  threshold: '/static/app.css: 200, text/css, not empty',
+  hint: '`rehearse logs app-staging`',
+  async run(p) {
+    if (!isDemoApp(p)) return skip('app.image/app.build is set: the demo app\'s asset does not apply', { hint: 'validate your own app\'s assets with its test suite' });
+    const res = await p.https('/static/app.css');
+    const type = String(res.headers['content-type'] ?? '');
+    if (res.status !== 200 || !type.startsWith('text/css') || !res.body.length) return fail(`${res.status} ${type || '(no content type)'}, ${res.body.length} bytes`);
+    return pass(`200 ${type}, ${res.body.length} bytes${res.headers['cache-control'] ? `, cache-control "${res.headers['cache-control']}"` : ''}`);
+  },
+};
+
+const environment: CheckDef = {
+  id: 'application.environment',
+  category: 'application',
+  title: 'Staging environment and flags in the app container',
+  quick: true,
+  required: true,
+  threshold: 'NODE_ENV=staging; ROLE_MIGRATION_MODE, ENABLE_UNIVERSAL_DASHBOARD, DISABLE_ROLE_SELECTION set to true',
+  hint: '`rehearse setup` rewrites .env.staging and re-creates app-staging',
+  async run(p) {
+    const app = await p.container('app-staging');
+    if (!app) return fail('no app-staging container', { hint: '`rehearse setup` creates it' });
+    const env = new Map((app.info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    // Only these four names are ever shown with their values: they are flags, not secrets.
+    const seen = Object.keys(STAGING_ENV).map((name) => ({ name, value: env.get(name), ok: STAGING_ENV[name]!.test(env.get(name) ?? '') }));
+    const value = seen.map((s) => `${s.name}=${s.value ?? '(unset)'}`).join(', ');
+    const wrong = seen.filter((s) => !s.ok);
+    if (wrong.length) return fail(value, { detail: `not as staging needs: ${wrong.map((s) => s.name).join(', ')}` });
+    return pass(value);
+  },
+};
+
+export const applicationChecks: CheckDef[] = [health, routes, staticAsset, environment];

@@ -1,0 +1,170 @@
+// The validation engine: every check, the selection (--quick, --category), running one check with
+// a time limit (a throw becomes a failed result, never a crash), and a plain runner without listr2.
+import { CancelledError, UserError } from '../errors.js';
+import { applicationChecks } from './application.js';
+import { databaseChecks } from './database.js';
+import { infrastructureChecks } from './infrastructure.js';
+import { integrationChecks } from './integration.js';
+import { performanceChecks } from './performance.js';
+import { StackProbes, type ProbeInputs } from './probes.js';
+import { securityChecks } from './security.js';
+import { CATEGORIES, type Category, type CheckDef, type CheckResult, type CheckStatus } from './types.js';
+
+export * from './types.js';
+export { StackProbes } from './probes.js';
+
+export const ALL_CHECKS: CheckDef[] = [...infrastructureChecks, ...applicationChecks, ...databaseChecks, ...securityChecks, ...performanceChecks, ...integrationChecks];
+
+export interface Selection {
+  quick?: boolean;
+  /** Unset or empty: every category. */
+  categories?: Category[];
+}
+
+/** `--category` values (repeatable, comma-separated) to categories; unknown names are a usage error. */
+export function parseCategories(values: string[] | undefined): Category[] | undefined {
+  if (!values?.length) return undefined;
+  const names = values.flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase()).filter(Boolean);
+  const unknown = names.filter((n) => !(CATEGORIES as readonly string[]).includes(n));
+  if (unknown.length) {
+    throw new UserError(`Unknown validation categor${unknown.length > 1 ? 'ies' : 'y'}: ${unknown.join(', ')}.`, { tryThis: `Use one or more of ${CATEGORIES.join(', ')}, e.g. \`rehearse validate --category security,database\`.` });
+  }
+  return CATEGORIES.filter((c) => names.includes(c));
+}
+
+export function selectChecks(selection: Selection = {}): CheckDef[] {
+  const categories = selection.categories?.length ? selection.categories : CATEGORIES;
+  return ALL_CHECKS.filter((c) => categories.includes(c.category) && (!selection.quick || c.quick));
+}
+
+/** The categories that have at least one selected check, in the canonical order. */
+export function selectedCategories(checks: CheckDef[]): Category[] {
+  return CATEGORIES.filter((c) => checks.some((d) => d.category === c));
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Runs one check: measured, bounded in time, a throw recorded as a failure. Only a cancel propagates. */
+export async function runCheck(def: CheckDef, probes: StackProbes): Promise<CheckResult> {
+  const started = performance.now();
+  const base = { id: def.id, category: def.category, title: def.title, required: def.required, threshold: def.threshold, hint: def.hint };
+  const limit = def.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const outcome = await Promise.race([
+      def.run(probes),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error(`did not finish within ${limit / 1000} s`), { code: 'CHECK_TIMEOUT' })), limit);
+      }),
+    ]);
+    const { data, detail, hint, threshold, status, value } = outcome;
+    return { ...base, status, value, threshold: threshold ?? base.threshold, hint: hint ?? base.hint, ...(detail ? { detail } : {}), ...(data !== undefined ? { data } : {}), ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    if (probes.signal.aborted) throw new CancelledError();
+    const e = error as { message?: string; tryThis?: string };
+    return { ...base, status: 'fail', value: `error: ${e.message ?? String(error)}`, hint: e.tryThis ?? base.hint, ms: Math.round(performance.now() - started) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Lets a check wait for the ones it `runsAfter` (only those selected in this run); everything else runs at once. */
+export class CheckSchedule {
+  private readonly finished = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+
+  constructor(checks: CheckDef[]) {
+    for (const c of checks) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.finished.set(c.id, { promise, resolve });
+    }
+  }
+
+  async waitFor(def: CheckDef, signal: AbortSignal): Promise<void> {
+    const before = (def.runsAfter ?? []).map((id) => this.finished.get(id)?.promise).filter((p): p is Promise<void> => !!p);
+    if (!before.length) return;
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(new CancelledError());
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void Promise.all(before).then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
+  }
+
+  done(id: string): void {
+    this.finished.get(id)?.resolve();
+  }
+}
+
+/** Waits for the checks `def` runs after, then runs it; marks it done whatever happens. */
+export async function runScheduled(def: CheckDef, probes: StackProbes, schedule: CheckSchedule): Promise<CheckResult> {
+  try {
+    await schedule.waitFor(def, probes.signal);
+    return await runCheck(def, probes);
+  } finally {
+    schedule.done(def.id);
+  }
+}
+
+export interface Summary {
+  total: number;
+  counts: Record<CheckStatus, number>;
+  /** Required checks that failed: any of them makes the validation fail (exit 1). */
+  requiredFailed: CheckResult[];
+  ok: boolean;
+}
+
+export function summarize(results: CheckResult[]): Summary {
+  const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0 };
+  for (const r of results) counts[r.status]++;
+  const requiredFailed = results.filter((r) => r.status === 'fail' && r.required);
+  return { total: results.length, counts, requiredFailed, ok: results.length > 0 && requiredFailed.length === 0 };
+}
+
+/** The canonical order of results: by category, then as the checks are declared. */
+export function orderResults(results: CheckResult[]): CheckResult[] {
+  const index = new Map(ALL_CHECKS.map((c, i) => [c.id, i]));
+  return [...results].sort((a, b) => (index.get(a.id) ?? 0) - (index.get(b.id) ?? 0));
+}
+
+export interface ValidationRun {
+  startedAt: Date;
+  finishedAt: Date;
+  quick: boolean;
+  categories: Category[];
+  results: CheckResult[];
+  /** Wall time of each category. */
+  timingsMs: Partial<Record<Category, number>>;
+}
+
+/**
+ * Validation without a task tree (for the checklist and for tests): categories one after another,
+ * the checks of a category concurrently (save `runsAfter`). `onResult` hears each result as it lands.
+ */
+export async function runValidation(inputs: ProbeInputs & Selection & { onResult?: (r: CheckResult) => void }): Promise<ValidationRun> {
+  const probes = new StackProbes(inputs);
+  const checks = selectChecks(inputs);
+  const categories = selectedCategories(checks);
+  const startedAt = new Date();
+  const results: CheckResult[] = [];
+  const timingsMs: Partial<Record<Category, number>> = {};
+  const schedule = new CheckSchedule(checks);
+  try {
+    for (const category of categories) {
+      const started = performance.now();
+      const defs = checks.filter((c) => c.category === category);
+      const record = (r: CheckResult) => {
+        results.push(r);
+        inputs.onResult?.(r);
+      };
+      await Promise.all(defs.map(async (d) => record(await runScheduled(d, probes, schedule))));
+      timingsMs[category] = Math.round(performance.now() - started);
+    }
+  } finally {
+    await probes.close();
+  }
+  return { startedAt, finishedAt: new Date(), quick: !!inputs.quick, categories, results: orderResults(results), timingsMs };
+}

@@ -1,0 +1,104 @@
+// The validate step as a listr2 task tree: one parent task per category, one subtask per check
+// (concurrent where safe), then the report. Thin: each subtask runs one core check and records it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import type { ListrTask } from 'listr2';
+import type { Config } from '../src/config.js';
+import { readEnvFile, redact } from '../src/env-file.js';
+import { writeReport } from '../src/reports.js';
+import { CheckSchedule, orderResults, runScheduled, selectChecks, selectedCategories, StackProbes, summarize, type Selection, type ValidationRun } from '../src/validate/index.js';
+import { renderJunit, validationReport } from '../src/validate/report.js';
+import { CATEGORY_TITLES, type Category, type CheckResult, type CheckStatus } from '../src/validate/types.js';
+
+export interface ValidateContext {
+  config: Config;
+  docker: Dockerode;
+  signal: AbortSignal;
+  selection: Selection;
+  probes: StackProbes;
+  startedAt: Date;
+  finishedAt?: Date;
+  results: CheckResult[];
+  timingsMs: Partial<Record<Category, number>>;
+  /** Where to write JUnit XML (absolute), when asked for. */
+  junitFile?: string;
+  reportFile?: string;
+}
+
+export function newValidateContext(config: Config, docker: Dockerode, signal: AbortSignal, opts: Selection & { junitFile?: string; now?: Date } = {}): ValidateContext {
+  const selection: Selection = { quick: !!opts.quick, ...(opts.categories ? { categories: opts.categories } : {}) };
+  return {
+    config,
+    docker,
+    signal,
+    selection,
+    probes: new StackProbes({ config, docker, signal, ...(opts.now ? { now: opts.now } : {}) }),
+    startedAt: new Date(),
+    results: [],
+    timingsMs: {},
+    ...(opts.junitFile ? { junitFile: opts.junitFile } : {}),
+  };
+}
+
+/** The run as the core's report functions take it. */
+export function validationRunOf(ctx: ValidateContext): ValidationRun {
+  const categories = selectedCategories(selectChecks(ctx.selection));
+  return { startedAt: ctx.startedAt, finishedAt: ctx.finishedAt ?? new Date(), quick: !!ctx.selection.quick, categories, results: orderResults(ctx.results), timingsMs: ctx.timingsMs };
+}
+
+const countsText = (counts: Record<CheckStatus, number>) =>
+  (['pass', 'fail', 'warn', 'skip'] as const)
+    .filter((s) => counts[s])
+    .map((s) => `${counts[s]} ${s}`)
+    .join(', ');
+
+export function validateTasks(selection: Selection = {}): ListrTask<ValidateContext>[] {
+  const checks = selectChecks(selection);
+  const schedule = new CheckSchedule(checks);
+  const categoryTasks = selectedCategories(checks).map(
+    (category): ListrTask<ValidateContext> => ({
+      title: `${CATEGORY_TITLES[category]} (${checks.filter((c) => c.category === category).length} checks)`,
+      task: (_ctx, parent) => {
+        const defs = checks.filter((c) => c.category === category);
+        const started = performance.now();
+        const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0 };
+        let done = 0;
+        return parent.newListr<ValidateContext>(
+          defs.map((def) => ({
+            title: def.title,
+            task: async (ctx, sub) => {
+              const r = await runScheduled(def, ctx.probes, schedule);
+              ctx.results.push(r);
+              counts[r.status]++;
+              if (++done === defs.length) ctx.timingsMs[category] = Math.round(performance.now() - started);
+              parent.title = `${CATEGORY_TITLES[category]}: ${countsText(counts)}${done === defs.length ? ` (${ctx.timingsMs[category]} ms)` : ''}`;
+              if (r.status === 'skip') sub.skip(`${def.title}: ${r.value}`);
+              else if (r.status === 'fail') throw new Error(`${def.title}: ${r.value}${r.required ? '' : ' (advisory)'} → ${r.hint}`);
+              else sub.title = `${r.status === 'warn' ? '⚠ ' : ''}${def.title}: ${r.value}`;
+            },
+          })),
+          { concurrent: true, exitOnError: false },
+        );
+      },
+    }),
+  );
+  return [
+    ...categoryTasks,
+    {
+      title: 'Write the validation report',
+      task: async (ctx, task) => {
+        ctx.finishedAt = new Date();
+        await ctx.probes.close();
+        const run = validationRunOf(ctx);
+        ctx.reportFile = writeReport(ctx.config, 'staging-validation-report', validationReport(ctx.config, run));
+        if (ctx.junitFile) {
+          mkdirSync(path.dirname(ctx.junitFile), { recursive: true });
+          writeFileSync(ctx.junitFile, redact(renderJunit(run), readEnvFile(ctx.probes.paths.envFile)));
+        }
+        const s = summarize(run.results);
+        task.title = `Report: ${ctx.reportFile}${ctx.junitFile ? ` (JUnit: ${ctx.junitFile})` : ''}; ${countsText(s.counts)}`;
+      },
+    },
+  ];
+}

@@ -127,11 +127,27 @@ describe('rehearse setup --yes', () => {
   it('is safe to run twice: same passwords, same still-valid certificate, data kept', async () => {
     const envBefore = readFileSync(path.join(stack.workDir, '.env.staging'), 'utf8');
     const certBefore = ca().toString();
-    const again = await rehearse(stack, ['setup', '--yes']);
+    const again = await rehearse(stack, ['setup', '--yes', '--json']);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(readFileSync(path.join(stack.workDir, '.env.staging'), 'utf8')).toBe(envBefore);
     expect(ca().toString()).toBe(certBefore);
-    expect(again.stderr).toMatch(/secrets kept, certificate reused/);
+    // --json: one object per event on stdout, then the result.
+    const events = again.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(events.filter((e) => e.type === 'task' && e.state === 'completed').map((e) => e.title).join('\n')).toMatch(/secrets kept, certificate reused/);
+    expect(events.at(-1)).toMatchObject({ type: 'result', ok: true });
+  });
+
+  it('shows status and logs', async () => {
+    const status = await rehearse(stack, ['status', '--json']);
+    expect(status.exitCode, status.stderr).toBe(0);
+    const parsed = JSON.parse(status.stdout);
+    expect(parsed.containers.map((c: { service: string; health: string }) => `${c.service}:${c.health}`)).toEqual(['app-staging:healthy', 'nginx-staging:healthy', 'postgres-staging:healthy', 'redis-staging:healthy']);
+    const logs = await rehearse(stack, ['logs', 'app-staging', '--tail', '5']);
+    expect(logs.exitCode, logs.stderr).toBe(0);
+    expect(logs.stdout).toMatch(/GET \/api\/health 200/);
+    const bad = await rehearse(stack, ['logs', 'nope']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('Use one of: app-staging');
   });
 
   it('logs nginx requests in the staging format under nginx/logs-staging', () => {

@@ -101,3 +101,26 @@ export async function unvalidatedConstraints(sql: postgres.Sql, schemas: string[
   )) as unknown as Array<{ name: string }>;
   return rows.map((r) => r.name);
 }
+
+export interface ColumnType {
+  type: string;
+  kind: 'enum' | 'text';
+  /** Enum labels in order. */
+  values?: string[];
+  /** CHECK constraints that read the column. */
+  checks: string[];
+}
+
+/** The changed column's type: an enum (with its labels) or a plain type, with the CHECKs on it; undefined when missing. */
+export async function describeChangeColumn(sql: postgres.Sql, m: MigrationFolder): Promise<ColumnType | undefined> {
+  const [info] = (await sql.unsafe(
+    `SELECT format_type(a.atttypid, a.atttypmod) AS type, ty.typtype = 'e' AS is_enum,
+            CASE WHEN ty.typtype = 'e' THEN array(SELECT enumlabel::text FROM pg_enum WHERE enumtypid = ty.oid ORDER BY enumsortorder) END AS values,
+            array(SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k WHERE k.conrelid = a.attrelid AND k.contype = 'c' AND a.attnum = ANY(k.conkey)) AS checks
+     FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
+     WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped`,
+    [targetTable(m), m.meta.change.column],
+  )) as unknown as Array<{ type: string; is_enum: boolean; values: string[] | null; checks: string[] }>;
+  if (!info) return undefined;
+  return info.is_enum ? { type: info.type, kind: 'enum', values: info.values ?? [], checks: info.checks } : { type: info.type, kind: 'text', checks: info.checks };
+}

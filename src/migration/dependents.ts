@@ -19,36 +19,36 @@ export async function findDependentObjects(sql: postgres.Sql, schemas: string[],
     `WITH col AS (
        SELECT a.attrelid, a.attnum FROM pg_attribute a
        JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = $3 AND c.relname = $4 AND a.attname = $5
+       WHERE n.nspname = $3::text AND c.relname = $4::text AND a.attname = $5::text
      ), defs AS (
        SELECT 'column default' AS kind, format('%s.%I', d.adrelid::regclass, a.attname) AS name, pg_get_expr(d.adbin, d.adrelid) AS def,
               'pg_attrdef'::regclass AS classid, d.oid AS objid
        FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-       JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)
+       JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[])
        UNION ALL
        SELECT 'check constraint', format('%s.%I', k.conrelid::regclass, k.conname), pg_get_constraintdef(k.oid), 'pg_constraint'::regclass, k.oid
-       FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE k.contype = 'c' AND n.nspname = ANY($1)
+       FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE k.contype = 'c' AND n.nspname = ANY($1::text[])
        UNION ALL
        SELECT CASE c.relkind WHEN 'm' THEN 'materialized view' ELSE 'view' END, c.oid::regclass::text, pg_get_viewdef(c.oid), 'pg_class'::regclass, c.oid
-       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY($1)
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY($1::text[])
        UNION ALL
        SELECT 'function', p.oid::regprocedure::text, p.prosrc, 'pg_proc'::regclass, p.oid
-       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY($1)
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY($1::text[])
        UNION ALL
        SELECT 'trigger', format('%I on %s', t.tgname, t.tgrelid::regclass), pg_get_triggerdef(t.oid), 'pg_trigger'::regclass, t.oid
-       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND n.nspname = ANY($1)
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND n.nspname = ANY($1::text[])
        UNION ALL
        SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), 'pg_class'::regclass, i.indexrelid
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE (i.indpred IS NOT NULL OR i.indexprs IS NOT NULL) AND n.nspname = ANY($1)
+       WHERE (i.indpred IS NOT NULL OR i.indexprs IS NOT NULL) AND n.nspname = ANY($1::text[])
        UNION ALL
        SELECT 'policy', format('%I on %s', p.polname, p.polrelid::regclass),
               concat_ws(' ', 'USING', pg_get_expr(p.polqual, p.polrelid), 'WITH CHECK', pg_get_expr(p.polwithcheck, p.polrelid)), 'pg_policy'::regclass, p.oid
-       FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)
+       FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[])
        UNION ALL
        SELECT 'rule', format('%I on %s', r.rulename, r.ev_class::regclass), pg_get_ruledef(r.oid), 'pg_rewrite'::regclass, r.oid
        FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE r.rulename <> '_RETURN' AND n.nspname = ANY($1)
+       WHERE r.rulename <> '_RETURN' AND n.nspname = ANY($1::text[])
      )
      SELECT d.kind, d.name, d.def,
             EXISTS (
@@ -59,7 +59,7 @@ export async function findDependentObjects(sql: postgres.Sql, schemas: string[],
                      OR (d.kind IN ('view', 'materialized view') AND dep.classid = 'pg_rewrite'::regclass
                          AND dep.objid IN (SELECT oid FROM pg_rewrite WHERE ev_class = d.objid)))
             ) AS "dependsOnColumn"
-     FROM defs d WHERE strpos(d.def, $2) > 0
+     FROM defs d WHERE strpos(d.def, $2::text) > 0
      ORDER BY 1, 2`,
     [schemas, needle, column.schema, column.table, column.column],
   )) as unknown as Array<{ kind: DependentObject['kind']; name: string; def: string; dependsOnColumn: boolean }>;
@@ -99,7 +99,7 @@ export async function catalogDependents(sql: postgres.Sql, value: string, column
      FROM pg_depend dep
      JOIN pg_attribute a ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
      JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $2 AND c.relname = $3 AND a.attname = $4 AND dep.deptype IN ('n', 'a')`,
+     WHERE n.nspname = $2::text AND c.relname = $3::text AND a.attname = $4::text AND dep.deptype IN ('n', 'a')`,
     [needle, column.schema, column.table, column.column],
   )) as unknown as Array<{ name: string | null; def: string | null }>;
   return rows.filter((r) => r.name && r.def && r.def.includes(needle)).map((r) => r.name!).sort();

@@ -8,7 +8,7 @@ import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
 import { CancelledError, isAbortError } from '../errors.js';
 import { introspect, quoteIdent, tableKey, type DbShape } from '../subset/introspect.js';
-import { diffSums, histogram, ineligibleRowsSum, logCounts, orphanCounts, tableChecksums, unloggedRowsSum, unvalidatedConstraints, type Sums, type TableSum } from './checks.js';
+import { describeChangeColumn, diffSums, histogram, ineligibleRowsSum, logCounts, orphanCounts, tableChecksums, unloggedRowsSum, unvalidatedConstraints, type ColumnType, type Sums, type TableSum } from './checks.js';
 import { catalogDependents, findDependentObjects, type DependentObject } from './dependents.js';
 import type { MigrationFolder } from './folder.js';
 import { LockSampler, type LockReport } from './locks.js';
@@ -124,7 +124,7 @@ export class MigrationHarness {
   readonly startedAt = new Date();
   shape?: DbShape;
   baseline?: Baseline;
-  columnType?: { type: string; kind: 'enum' | 'text'; values?: string[]; checks?: string[] };
+  columnType?: ColumnType;
   dependents: DependentObject[] = [];
   performance: PerformanceReport = { locks: {}, explain: [] };
   edge: EdgeReport = {};
@@ -280,23 +280,17 @@ export class MigrationHarness {
           const columns = table.columns.map((c) => c.name);
           const missing = [t.idColumn, m.meta.change.column, ...m.meta.mayChange, ...(m.meta.softDeleteColumn ? [m.meta.softDeleteColumn] : [])].filter((c) => !columns.includes(c));
           if (missing.length) return { status: 'fail', summary: `${t.table} lacks column(s) ${missing.join(', ')}`, data: { columns } };
-          const [info] = (await this.sql.unsafe(
-            `SELECT format_type(a.atttypid, a.atttypmod) AS type, ty.typtype = 'e' AS is_enum,
-                    CASE WHEN ty.typtype = 'e' THEN array(SELECT enumlabel::text FROM pg_enum WHERE enumtypid = ty.oid ORDER BY enumsortorder) END AS values,
-                    array(SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k WHERE k.conrelid = a.attrelid AND k.contype = 'c' AND a.attnum = ANY(k.conkey)) AS checks
-             FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
-             WHERE a.attrelid = $1::regclass AND a.attname = $2`,
-            [table.qualified, m.meta.change.column],
-          )) as unknown as Array<{ type: string; is_enum: boolean; values: string[] | null; checks: string[] }>;
-          this.columnType = info!.is_enum ? { type: info!.type, kind: 'enum', values: info!.values ?? [], checks: info!.checks } : { type: info!.type, kind: 'text', checks: info!.checks };
+          const info = await describeChangeColumn(this.sql, m);
+          if (!info) return { status: 'fail', summary: `${t.table}.${m.meta.change.column} does not exist` };
+          this.columnType = info;
           const data = { ...this.columnType };
-          if (info!.is_enum) {
-            if (!info!.values!.includes(m.meta.change.from)) return { status: 'fail', summary: `enum ${info!.type} has no value '${m.meta.change.from}'`, data };
-            const has = info!.values!.includes(m.meta.change.to);
-            return { status: 'pass', summary: `enum ${info!.type} (${info!.values!.join(', ')}); '${m.meta.change.to}' ${has ? 'present' : 'will be added, committed before use'}`, data };
+          if (info.kind === 'enum') {
+            if (!info.values!.includes(m.meta.change.from)) return { status: 'fail', summary: `enum ${info.type} has no value '${m.meta.change.from}'`, data };
+            const has = info.values!.includes(m.meta.change.to);
+            return { status: 'pass', summary: `enum ${info.type} (${info.values!.join(', ')}); '${m.meta.change.to}' ${has ? 'present' : 'will be added, committed before use'}`, data };
           }
-          const checks = info!.checks.length ? `CHECK ${info!.checks.join('; ')}` : 'no CHECK constraint';
-          return { status: 'pass', summary: `${info!.type} with ${checks}${info!.checks.length ? `; widened to admit '${m.meta.change.to}' if needed` : ''}`, data };
+          const checks = info.checks.length ? info.checks.join('; ') : 'no CHECK constraint';
+          return { status: 'pass', summary: `${info.type} with ${checks}${info.checks.length ? `; widened to admit '${m.meta.change.to}' if needed` : ''}`, data };
         },
         { blocking: true },
       );
@@ -514,7 +508,7 @@ export class MigrationHarness {
       await this.test('rollback', 'the run\'s log rows are marked reversed', async () => {
         const log = await logCounts(this.sql, this.m, first);
         const reversed = log.byStatus.reversed ?? 0;
-        return { status: reversed === migrated && reversed === log.rows ? 'pass' : 'fail', summary: `${reversed} of ${log.rows} reversed (${Object.entries(log.byStatus).map(([k, v]) => `${v} ${k}`).join(', ')})`, data: log };
+        return { status: reversed === migrated && reversed === log.rows ? 'pass' : 'fail', summary: `${reversed} of ${log.rows} reversed (${Object.entries(log.byStatus).map(([k, v]) => `${v} ${k}`).join(', ')})`, data: { ...log } };
       });
       await this.test(
         'rollback',

@@ -102,8 +102,10 @@ export class LockSampler {
               CASE WHEN l.granted THEN '{}'::int[] ELSE pg_blocking_pids(l.pid) END AS blockers,
               a.query_start::text AS query_start, left(a.query, 200) AS query
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+       LEFT JOIN pg_class c ON c.oid = l.relation
        WHERE a.datname = current_database() AND l.pid <> pg_backend_pid()
-         AND (NOT l.granted OR (l.pid = ANY($1::int[]) AND l.locktype = 'relation'))`,
+         -- Held locks: only the migration's, on tables (its index locks follow from those).
+         AND (NOT l.granted OR (l.pid = ANY($1::int[]) AND c.relkind IN ('r', 'p', 'm')))`,
       [[...this.migrationPids]],
     )) as unknown as Row[];
     this.samples++;

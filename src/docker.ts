@@ -123,11 +123,37 @@ export function composeArgs(config: Config, opts: { allProfiles?: boolean } = {}
   return args;
 }
 
-export async function runCompose(config: Config, args: string[], opts: ComposeRunOptions & { allProfiles?: boolean } = {}): Promise<string> {
-  const argv = [...composeArgs(config, opts), ...args];
-  const env = readEnvFile(workPaths(config).envFile);
-  const child = execa('docker', argv, {
+/** One compose project as the CLI addresses it, and how its failures are explained. */
+export interface ComposeTarget {
+  /** `compose -p … -f … [--profile …]` */
+  argv: string[];
+  cwd: string;
+  /** Its env file: every secret in it is redacted from compose's output. */
+  envFile: string;
+  /** "" for the staging stack, " for the demo database", … (appended to messages). */
+  what: string;
+  /** Where to look when a container fails, e.g. "`rehearse logs <service>`". */
+  logsHint: string;
+  /** What to do when a published port was taken meanwhile. */
+  portHint: string;
+}
+
+export function stagingTarget(config: Config, opts: { allProfiles?: boolean } = {}): ComposeTarget {
+  return {
+    argv: composeArgs(config, opts),
     cwd: config.workDir,
+    envFile: workPaths(config).envFile,
+    what: '',
+    logsHint: '`rehearse status` and `rehearse logs <service>`',
+    portHint: 'Run `rehearse setup` again; preflight will name the process holding it.',
+  };
+}
+
+export async function runComposeOn(target: ComposeTarget, args: string[], opts: ComposeRunOptions = {}): Promise<string> {
+  const argv = [...target.argv, ...args];
+  const env = readEnvFile(target.envFile);
+  const child = execa('docker', argv, {
+    cwd: target.cwd,
     cancelSignal: opts.signal,
     // compose forwards SIGTERM to nothing it started; give it a moment to stop its own waits.
     forceKillAfterDelay: 5000,
@@ -146,27 +172,29 @@ export async function runCompose(config: Config, args: string[], opts: ComposeRu
     });
   }
   try {
-    const result = await child;
-    return result.stdout;
+    return (await child).stdout;
   } catch (error) {
     if (opts.signal?.aborted || isAbortError(error)) throw new CancelledError();
-    const e = error as { stderr?: string; all?: string; timedOut?: boolean; shortMessage?: string };
+    const e = error as { stderr?: string; all?: string; timedOut?: boolean };
     const output = redact(String(e.all ?? e.stderr ?? ''), env);
     const tail = output.trim().split('\n').slice(-15).join('\n');
     const shown = `docker ${argv.join(' ')}`;
-    if (e.timedOut) throw new SubprocessError(`\`docker compose ${args.join(' ')}\` did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s.`, shown, tail, { tryThis: `Look at \`rehearse status\` and \`rehearse logs\`; raise timeouts.upSeconds if the machine is slow.` });
+    const command = `\`docker compose ${args.join(' ')}\`${target.what}`;
+    if (e.timedOut) throw new SubprocessError(`${command} did not finish within ${Math.round((opts.timeoutMs ?? 0) / 1000)} s.`, shown, tail, { tryThis: `Look at ${target.logsHint}; raise timeouts.upSeconds if the machine is slow.` });
     if (/pull access denied|registry-1\.docker\.io|no such host|manifest unknown|failed to resolve reference/i.test(output)) {
-      throw new SubprocessError('An image could not be found locally nor pulled from its registry.', shown, tail, {
+      throw new SubprocessError(`An image${target.what} could not be found locally nor pulled from its registry.`, shown, tail, {
         tryThis: 'On a machine without registry access, build the stand-ins with `npm run images` and run with REHEARSE_IMAGES=local; or set images.<name> to an image listed by `docker images`.',
         exitCode: ExitCode.usage,
       });
     }
     if (/port is already allocated|address already in use/i.test(output)) {
-      throw new SubprocessError('A published port was taken between preflight and start-up.', shown, tail, { tryThis: 'Run `rehearse setup` again; preflight will name the process holding it.', exitCode: ExitCode.usage });
+      throw new SubprocessError(`A published port${target.what} was taken between the port check and start-up.`, shown, tail, { tryThis: target.portHint, exitCode: ExitCode.usage });
     }
-    throw new SubprocessError(`\`docker compose ${args.join(' ')}\` failed.`, shown, tail, { tryThis: 'See the output above; `rehearse logs <service>` shows a container\'s own log.' });
+    throw new SubprocessError(`${command} failed.`, shown, tail, { tryThis: `See the output above; ${target.logsHint} show a container's own log.` });
   }
 }
+
+export const runCompose = (config: Config, args: string[], opts: ComposeRunOptions & { allProfiles?: boolean } = {}) => runComposeOn(stagingTarget(config, opts), args, opts);
 
 export interface StackContainer {
   id: string;

@@ -4,12 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
 import postgres from 'postgres';
 import { activePortNames, type Config } from '../config.js';
-import { dockerClient, serviceHost, translateDockerError } from '../docker.js';
-import { readEnvFile, redact, writeSecretFile } from '../env-file.js';
-import { CancelledError, ExitCode, SubprocessError, UserError, isAbortError } from '../errors.js';
+import { dockerClient, runComposeOn, serviceHost, translateDockerError } from '../docker.js';
+import { readEnvFile, writeSecretFile } from '../env-file.js';
+import { CancelledError, UserError, isAbortError } from '../errors.js';
 import { assetPath } from '../paths.js';
 import { portHolder, portIsFree } from '../preflight.js';
 import { noDelaySocket } from '../pg-connect.js';
@@ -198,50 +197,21 @@ interface ComposeOptions {
   port?: number | undefined;
 }
 
-async function runDemoCompose(config: Config, args: string[], opts: ComposeOptions = {}): Promise<string> {
+function runDemoCompose(config: Config, args: string[], opts: ComposeOptions = {}): Promise<string> {
   const names = demoNames(config);
   const paths = demoPaths(config);
-  const argv = ['compose', '-p', names.composeProject, '-f', paths.composeFile, ...args];
-  const env = readEnvFile(paths.envFile);
-  const child = execa('docker', argv, {
-    cwd: config.workDir,
-    cancelSignal: opts.signal,
-    forceKillAfterDelay: 5000,
-    timeout: opts.timeoutMs,
-    all: true,
-    env: { COMPOSE_ANSI: 'never', COMPOSE_PROGRESS: 'plain', COMPOSE_STATUS_STDOUT: '0' },
-  });
-  if (opts.onLine) {
-    child.all?.setEncoding('utf8');
-    let buffer = '';
-    child.all?.on('data', (chunk: string) => {
-      buffer += chunk;
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) opts.onLine?.(redact(line.trim(), env));
-    });
-  }
-  try {
-    return (await child).stdout;
-  } catch (error) {
-    if (opts.signal?.aborted || isAbortError(error)) throw new CancelledError();
-    const e = error as { stderr?: string; all?: string; timedOut?: boolean };
-    const tail = redact(String(e.all ?? e.stderr ?? ''), env).trim().split('\n').slice(-15).join('\n');
-    const shown = `docker ${argv.join(' ')}`;
-    if (e.timedOut) {
-      throw new SubprocessError(`\`docker compose ${args.join(' ')}\` for the demo database did not finish in time.`, shown, tail, { tryThis: `Look at \`docker logs ${names.container}\`; raise timeouts.upSeconds if the machine is slow.` });
-    }
-    if (/pull access denied|registry-1\.docker\.io|no such host|manifest unknown|failed to resolve reference/i.test(tail)) {
-      throw new SubprocessError(`The image ${config.images.postgres} could not be found locally nor pulled from its registry.`, shown, tail, {
-        tryThis: 'On a machine without registry access, build the stand-ins with `npm run images` and run with REHEARSE_IMAGES=local; or set images.postgres to an image listed by `docker images`.',
-        exitCode: ExitCode.usage,
-      });
-    }
-    if (/port is already allocated|address already in use/i.test(tail)) {
-      throw new SubprocessError(`Port ${opts.port ?? demoSettings(config).port} was taken while the demo database started.`, shown, tail, { tryThis: 'Free the port, or choose another with demo.port.', exitCode: ExitCode.usage });
-    }
-    throw new SubprocessError(`\`docker compose ${args.join(' ')}\` for the demo database failed.`, shown, tail, { tryThis: `See the output above; \`docker logs ${names.container}\` shows the database's own log.` });
-  }
+  return runComposeOn(
+    {
+      argv: ['compose', '-p', names.composeProject, '-f', paths.composeFile],
+      cwd: config.workDir,
+      envFile: paths.envFile,
+      what: ' for the demo database',
+      logsHint: `\`docker logs ${names.container}\``,
+      portHint: `Port ${opts.port ?? demoSettings(config).port} was taken meanwhile: free it, or choose another with demo.port.`,
+    },
+    args,
+    opts,
+  );
 }
 
 /** Refuses a port that the staging stack uses or that something else holds, before anything starts. */

@@ -33,8 +33,6 @@ function printJson(value: unknown) {
 }
 
 const NOT_BUILT: Record<string, string> = {
-  migrate: 'run the migration under the test harness',
-  checklist: 'show the live checklist of success criteria',
 };
 
 export function buildProgram(): Command {
@@ -164,6 +162,41 @@ export function buildProgram(): Command {
       else process.stdout.write(`Restored ${result.restored}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
     });
 
+  const migrate = program
+    .command('migrate')
+    .description('rehearse the migration on staging under the test harness: prerequisites, migration, integrity, rollback, performance, edge cases (backs up staging first; asks, or --yes)')
+    .option('--dry-run', 'show the plan and the affected counts; change nothing')
+    .option('--verbose', 'show each statement with its timing')
+    .option('--batch-size <n>', 'migrate in batches of n rows, each with a lock_timeout and retries (default: one transaction)', (v) => parseIntArg('--batch-size', v))
+    .option('--migration <name>', 'a folder under sql/migrations/, or a path to one (default: learner-to-customer)')
+    .action(async (opts: { dryRun?: boolean; verbose?: boolean; batchSize?: number; migration?: string }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runMigrate, formatPlan, formatSummary } = await import('./commands/migrate.js');
+      const ctx = await runMigrate(config, { dryRun: !!opts.dryRun, verbose: !!opts.verbose, batchSize: opts.batchSize, migration: opts.migration, flags: globals, mode: await mode(globals), signal: controller.signal });
+      if (globals.json) process.stdout.write(JSON.stringify({ type: 'result', ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, plan: ctx.plan, summary: ctx.harness?.summary() }) + '\n');
+      else if (opts.dryRun) process.stdout.write(`\nDry run: nothing was changed.\n${formatPlan(ctx.plan!)}`);
+      else process.stdout.write(`\nMigration rehearsal passed: ${ctx.migration!.name} is applied on staging.\n${formatSummary(ctx)}Report: ${ctx.reportFile}\n`);
+    });
+  migrate
+    .command('rollback')
+    .description('reverse the applied runs of the migration from its log, then prove it by checksum (backs up staging first; asks, or --yes)')
+    .option('--migration <name>', 'a folder under sql/migrations/, or a path to one (default: learner-to-customer)')
+    .action(async (opts: { migration?: string }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runMigrateRollback } = await import('./commands/migrate.js');
+      const result = await runMigrateRollback(config, { migration: opts.migration, flags: globals, signal: controller.signal });
+      const p = result.proof;
+      if (globals.json) printJson({ type: 'result', ok: true, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: p });
+      else
+        process.stdout.write(
+          `Rolled back ${result.runs.map((r) => `${r.runId} (${r.result.rows} rows)`).join(', ')}.\n` +
+            `Proof: every table outside the migrated columns is identical (checksums); the ${p.restored.rows} restored rows equal their log snapshots (${p.restored.sum})` +
+            `${p.notRestored ? `; ${p.notRestored} row(s) changed since the migration were left alone (log: failed)` : ''}.\nBackup taken before: ${result.backup.file}\n`,
+        );
+    });
+
   program
     .command('validate')
     .description('check the staging stack: infrastructure, application, database, security, performance, integration (exit 1 when a required check fails)')
@@ -190,6 +223,17 @@ export function buildProgram(): Command {
       const { runDemo, runDemoDown } = await import('./commands/demo.js');
       if (opts.down) await runDemoDown(config, globals, controller.signal);
       else await runDemo(config, { users: opts.users ?? config.demo.users, seed: opts.seed ?? config.demo.seed, reload: !!opts.reload, json: !!globals.json, signal: controller.signal });
+    });
+
+  program
+    .command('checklist')
+    .description('the success criteria, each met / not met / unknown / n/a with its evidence (newest reports and live probes)')
+    .option('-w, --watch', 'on a terminal: keep re-reading and re-probing every few seconds (q to quit)')
+    .action(async (opts: { watch?: boolean }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runChecklist } = await import('./commands/checklist.js');
+      await runChecklist(config, { watch: !!opts.watch, json: !!globals.json });
     });
 
   program

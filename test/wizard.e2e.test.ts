@@ -18,7 +18,7 @@ describe('the wizard in a terminal', () => {
     session = await TmuxSession.start(`rehearse-e2e-${process.pid}`, stack.workDir, BIN, { REHEARSE_IMAGES: 'local', NO_COLOR: '1' });
     const first = await session.waitFor(/Step 1 of 5/);
     expect(first).toMatch(/Staging stack\s+to do/);
-    expect(first).toMatch(/Production data subset\s+not built yet/);
+    expect(first).toMatch(/Production data subset\s+to do/);
 
     await session.keys('Enter');
     const running = await session.waitFor(/Wrote \d+ files/, 30_000);

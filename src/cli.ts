@@ -226,6 +226,29 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('all')
+    .description('the whole flow without questions: setup, demo production (when none is configured), data, migrate, validate, checklist (needs --yes)')
+    .action(async () => {
+      const globals = program.opts<Globals>();
+      if (!globals.yes) throw new UserError('`rehearse all` replaces staging data and runs a migration on it without asking.', { tryThis: 'Pass --yes to confirm, or run `rehearse` for the guided wizard.' });
+      const { config } = await loadEffectiveConfig(globals);
+      const { runAll } = await import('./commands/all.js');
+      await runAll(config, { flags: globals, mode: await mode(globals), signal: controller.signal });
+    });
+
+  program
+    .command('report')
+    .description('write the week-2 readiness report (go / no-go, checklist, data, migration, validation, thresholds, commands) as Markdown and HTML')
+    .action(async () => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runReport } = await import('./commands/report.js');
+      const result = await runReport(config);
+      if (globals.json) printJson({ type: 'result', ok: true, ...result });
+      else process.stdout.write(`${result.ready ? 'GO' : 'NO-GO'}.\nReport: ${result.markdown}\n        ${result.html}\n`);
+    });
+
+  program
     .command('checklist')
     .description('the success criteria, each met / not met / unknown / n/a with its evidence (newest reports and live probes)')
     .option('-w, --watch', 'on a terminal: keep re-reading and re-probing every few seconds (q to quit)')
@@ -298,7 +321,7 @@ export function renderError(error: unknown, json: boolean): number {
 /** The commands whose cancellation can leave containers half-started. */
 const touchesStack = (argv: string[]) => {
   const command = argv.slice(2).find((a) => !a.startsWith('-'));
-  return command === undefined || command === 'setup' || command === 'down' || command === 'data';
+  return command === undefined || ['setup', 'down', 'data', 'migrate', 'all'].includes(command);
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -156,6 +156,49 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    migration: z
+      .object({
+        /** The migration `rehearse migrate` runs: a folder under sql/migrations/, or a path to one (--migration). */
+        name: z.string().min(1).default('learner-to-customer'),
+        /** Soft-deleted rows: "skip" keeps their value (as the app's own migration does), "include" migrates them too. */
+        softDeleted: z.enum(['skip', 'include']).default('skip'),
+        /** 0: the whole migration in one transaction; N: batches of N rows (--batch-size). */
+        batchSize: z.number().int().min(0).default(0),
+        /** lock_timeout of every migration transaction; a batch that times out is retried with backoff. */
+        lockTimeoutMs: z.number().int().min(1).default(5000),
+        retries: z.number().int().min(0).default(5),
+        /** First backoff; doubled on each retry, with jitter. */
+        retryBaseMs: z.number().int().min(1).default(200),
+        /** Redis keys cached per user: "{userId}" is the user's id, "*" any text. Deleted for every changed user. */
+        redisKeyPatterns: z
+          .array(z.string().includes('{userId}', { message: 'must contain {userId}' }))
+          .default(['user:{userId}:role', 'user:{userId}:profile', 'session:{userId}:*']),
+        /** The synthetic app load during the performance tests. */
+        workload: z
+          .object({
+            connections: z.number().int().min(1).max(32).default(4),
+            /** Measured before the migration starts, for the "before" latencies. */
+            beforeMs: z.number().int().min(0).default(2000),
+            /** How long a write transaction holds its row lock. */
+            holdMs: z.number().int().min(0).default(20),
+            sampleIntervalMs: z.number().int().min(5).default(25),
+          })
+          .strict()
+          .prefault({}),
+        thresholds: z
+          .object({
+            /** EXPLAIN ANALYZE of each standard query (the guide's target). */
+            standardQueryMs: z.number().min(1).default(100),
+            maxLockWaitMs: z.number().int().min(1).default(5000),
+            /** The workload's p95 latency while up or down runs. */
+            workloadP95Ms: z.number().min(1).default(1000),
+            upMaxSeconds: z.number().int().min(1).default(600),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     timeouts: z
       .object({
         /** How long `compose up --wait` may take before setup gives up. */

@@ -99,8 +99,8 @@ export async function catalogDependents(sql: postgres.Sql, value: string, column
      FROM pg_depend dep
      JOIN pg_attribute a ON a.attrelid = dep.refobjid AND a.attnum = dep.refobjsubid
      JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $2::text AND c.relname = $3::text AND a.attname = $4::text AND dep.deptype IN ('n', 'a')`,
-    [needle, column.schema, column.table, column.column],
+     WHERE n.nspname = $1::text AND c.relname = $2::text AND a.attname = $3::text AND dep.deptype IN ('n', 'a')`,
+    [column.schema, column.table, column.column],
   )) as unknown as Array<{ name: string | null; def: string | null }>;
   return rows.filter((r) => r.name && r.def && r.def.includes(needle)).map((r) => r.name!).sort();
 }

@@ -96,14 +96,19 @@ export function splitSql(text: string): SqlSegments {
   return { segments: segments.filter((s, k) => s.length > 0 || k === segments.length - 1) };
 }
 
-/** The first line of a statement that is not a comment, shortened: how --verbose names it. */
+/**
+ * How --verbose names a statement: its code on one line, shortened; an anonymous DO block is named
+ * by the first line of the comment above it instead.
+ */
 export function statementLabel(statement: string, width = 100): string {
-  const line =
-    statement
-      .replace(/\/\*[\s\S]*?\*\//g, '')
-      .split('\n')
-      .map((l) => l.trim())
-      .find((l) => l && !l.startsWith('--')) ?? statement.trim();
-  const flat = line.replace(/\s+/g, ' ');
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+  const lines = statement.replace(/\/\*[\s\S]*?\*\//g, '').split('\n').map((l) => l.trim());
+  const code = lines.filter((l) => l && !l.startsWith('--')).join(' ').replace(/\s+/g, ' ');
+  // The comment block right above the code (a file's header comment is further up, after a blank line).
+  let comment: string | undefined;
+  for (const [i, l] of lines.entries()) {
+    if (l && !l.startsWith('--')) break;
+    if (l.startsWith('--') && !lines[i - 1]?.startsWith('--')) comment = l.replace(/^--\s*/, '');
+  }
+  const label = /^DO\b/i.test(code) && comment ? `DO block: ${comment}` : code || statement.trim();
+  return label.length > width ? `${label.slice(0, width - 1)}…` : label;
 }

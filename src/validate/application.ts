@@ -27,12 +27,19 @@ export function healthDependencyHint(h: HealthProbe): { failing: string[]; hint:
   return { failing, hint: `the app reports ${failing.join(' and ')} down: \`rehearse status\`, \`rehearse logs ${service}\`; \`rehearse setup\` starts a stopped service` };
 }
 
-/** Hint for a request through nginx that got no usable answer. */
-export function nginxHint(h: HealthProbe): string {
-  if (h.error) return '`rehearse logs nginx-staging`; `rehearse setup` starts nginx-staging';
-  if (h.res && (h.res.status === 502 || h.res.status === 504)) return 'nginx cannot reach app-staging: `rehearse logs app-staging`';
+/**
+ * Hint for a request through nginx that got no usable answer: refused means nginx is down; a
+ * timeout or a 502/504 means nginx is up and app-staging does not answer it.
+ */
+export function nginxHint(h: { error?: string | undefined; status?: number | undefined }): string {
+  if (h.error && /refused|reset|ECONN/i.test(h.error)) return '`rehearse logs nginx-staging`; `rehearse setup` starts nginx-staging';
+  if (h.error) return 'nginx took the request but no answer came: `rehearse logs app-staging`; `rehearse setup` starts a stopped app-staging';
+  if (h.status === 502 || h.status === 504) return `nginx cannot reach app-staging (${h.status}): \`rehearse logs app-staging\`; \`rehearse setup\` starts it`;
   return '`rehearse logs app-staging`';
 }
+
+/** The health probe in the shape nginxHint takes. */
+export const healthHint = (h: HealthProbe) => nginxHint({ error: h.error, status: h.res?.status });
 
 const health: CheckDef = {
   id: 'application.health',
@@ -45,11 +52,12 @@ const health: CheckDef = {
   async run(p) {
     const h = await p.health();
     const path = p.config.app.healthPath;
-    if (!h.res) return fail(`no answer: ${h.error}`, { hint: nginxHint(h) });
+    if (!h.res) return fail(`no answer: ${h.error}`, { hint: healthHint(h) });
     const ms = Math.round(h.res.ms);
     if (h.res.status !== 200) {
       const dep = healthDependencyHint(h);
-      return fail(`${path} answered ${h.res.status} in ${ms} ms`, { detail: dep ? `${dep.failing.join(', ')} down` : h.res.body.slice(0, 200), hint: dep?.hint ?? nginxHint(h) });
+      const body = h.res.body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160);
+      return fail(`${path} answered ${h.res.status} in ${ms} ms`, { detail: dep ? `${dep.failing.join(', ')} down` : body, hint: dep?.hint ?? healthHint(h) });
     }
     return pass(`${path} 200 in ${ms} ms${h.json?.status ? ` (status "${h.json.status}")` : ''}`, { data: { ms, status: h.json?.status } });
   },

@@ -155,7 +155,7 @@ const queries: CheckDef = {
   quick: false,
   required: true,
   threshold: 'each < 100 ms (planning + execution)',
-  hint: 'add the missing index, or raise validation.queryMaxMs if staging is knowingly slower',
+  hint: (p) => `read the plan with \`docker exec -it ${p.names.containers['postgres-staging']} psql -U ${p.config.database.user} -d ${p.config.database.name} -c 'EXPLAIN ANALYZE <query>'\`; add the missing index, or raise validation.queryMaxMs if staging is knowingly slower`,
   async run(p) {
     const max = p.config.validation.queryMaxMs;
     const threshold = `each < ${max} ms (planning + execution)`;

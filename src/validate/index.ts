@@ -47,7 +47,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** Runs one check: measured, bounded in time, a throw recorded as a failure. Only a cancel propagates. */
 export async function runCheck(def: CheckDef, probes: StackProbes): Promise<CheckResult> {
   const started = performance.now();
-  const base = { id: def.id, category: def.category, title: def.title, required: def.required, threshold: def.threshold, hint: def.hint };
+  const base = { id: def.id, category: def.category, title: def.title, required: def.required, threshold: def.threshold, hint: typeof def.hint === 'function' ? def.hint(probes) : def.hint };
   const limit = def.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -68,11 +68,17 @@ export async function runCheck(def: CheckDef, probes: StackProbes): Promise<Chec
   }
 }
 
-/** Lets a check wait for the ones it `runsAfter` (only those selected in this run); everything else runs at once. */
+/**
+ * Lets a `runsLast` check wait until every other selected check has finished (everything else runs
+ * at once), and keeps when each check actually ran, for the time of each category.
+ */
 export class CheckSchedule {
   private readonly finished = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  private readonly spans = new Map<string, { category: Category; start: number; end?: number }>();
+  private readonly categoryOf: Map<string, Category>;
 
   constructor(checks: CheckDef[]) {
+    this.categoryOf = new Map(checks.map((c) => [c.id, c.category]));
     for (const c of checks) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
@@ -81,8 +87,8 @@ export class CheckSchedule {
   }
 
   async waitFor(def: CheckDef, signal: AbortSignal): Promise<void> {
-    const before = (def.runsAfter ?? []).map((id) => this.finished.get(id)?.promise).filter((p): p is Promise<void> => !!p);
-    if (!before.length) return;
+    if (!def.runsLast) return;
+    const before = [...this.finished].filter(([id]) => id !== def.id).map(([, f]) => f.promise);
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(new CancelledError());
       if (signal.aborted) return onAbort();
@@ -94,8 +100,31 @@ export class CheckSchedule {
     });
   }
 
+  started(id: string): void {
+    const category = this.categoryOf.get(id);
+    if (category) this.spans.set(id, { category, start: performance.now() });
+  }
+
   done(id: string): void {
+    const span = this.spans.get(id);
+    if (span) span.end = performance.now();
     this.finished.get(id)?.resolve();
+  }
+
+  /** Wall time during which at least one check of the category ran (waiting excluded). */
+  categoryMs(category: Category): number {
+    const spans = [...this.spans.values()]
+      .filter((s) => s.category === category && s.end !== undefined)
+      .map((s) => [s.start, s.end!] as const)
+      .sort((a, b) => a[0] - b[0]);
+    let total = 0;
+    let until = -Infinity;
+    for (const [start, end] of spans) {
+      if (end <= until) continue;
+      total += end - Math.max(start, until);
+      until = end;
+    }
+    return Math.round(total);
   }
 }
 
@@ -103,6 +132,7 @@ export class CheckSchedule {
 export async function runScheduled(def: CheckDef, probes: StackProbes, schedule: CheckSchedule): Promise<CheckResult> {
   try {
     await schedule.waitFor(def, probes.signal);
+    schedule.started(def.id);
     return await runCheck(def, probes);
   } finally {
     schedule.done(def.id);
@@ -136,13 +166,13 @@ export interface ValidationRun {
   quick: boolean;
   categories: Category[];
   results: CheckResult[];
-  /** Wall time of each category. */
+  /** Wall time of each category: while at least one of its checks ran (they overlap across categories). */
   timingsMs: Partial<Record<Category, number>>;
 }
 
 /**
- * Validation without a task tree (for the checklist and for tests): categories one after another,
- * the checks of a category concurrently (save `runsAfter`). `onResult` hears each result as it lands.
+ * Validation without a task tree (for the checklist and for tests): every check at once (their
+ * probes are shared and bounded), save a `runsLast` one. `onResult` hears each result as it lands.
  */
 export async function runValidation(inputs: ProbeInputs & Selection & { onResult?: (r: CheckResult) => void }): Promise<ValidationRun> {
   const probes = new StackProbes(inputs);
@@ -153,16 +183,14 @@ export async function runValidation(inputs: ProbeInputs & Selection & { onResult
   const timingsMs: Partial<Record<Category, number>> = {};
   const schedule = new CheckSchedule(checks);
   try {
-    for (const category of categories) {
-      const started = performance.now();
-      const defs = checks.filter((c) => c.category === category);
-      const record = (r: CheckResult) => {
+    await Promise.all(
+      checks.map(async (d) => {
+        const r = await runScheduled(d, probes, schedule);
         results.push(r);
         inputs.onResult?.(r);
-      };
-      await Promise.all(defs.map(async (d) => record(await runScheduled(d, probes, schedule))));
-      timingsMs[category] = Math.round(performance.now() - started);
-    }
+      }),
+    );
+    for (const category of categories) timingsMs[category] = schedule.categoryMs(category);
   } finally {
     await probes.close();
   }

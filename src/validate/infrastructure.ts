@@ -45,6 +45,8 @@ export const isLoopback = (ip: string) => ip === '127.0.0.1' || ip === '::1' || 
 
 const logsHint = (service: string) => `\`rehearse logs ${service}\``;
 
+export const BIND_HINT = 'set bindAddress to 127.0.0.1 (rehearse.config.json or REHEARSE_BIND_ADDRESS) and run `rehearse setup`';
+
 /** One TLS handshake per version, shared by the certificate and the security checks. */
 export function tlsAttempt(p: StackProbes, version: TlsAttempt['version']): Promise<TlsAttempt> {
   const ca = p.ca();
@@ -97,7 +99,7 @@ const ports: CheckDef = {
   quick: true,
   required: true,
   threshold: 'each configured port accepts connections; every binding on loopback',
-  hint: 'set bindAddress to 127.0.0.1 (rehearse.config.json) and run `rehearse setup`',
+  hint: BIND_HINT,
   async run(p) {
     const all = await p.containers();
     const targets = portTargets(p);
@@ -120,7 +122,7 @@ const ports: CheckDef = {
     });
     const open = all.flatMap(bindingsOf).filter((b) => !isLoopback(b.hostIp));
     for (const b of open) problems.push(`${b.container} ${b.hostIp}:${b.hostPort}→${b.target} is not on loopback`);
-    if (open.length) hints.push(all.some((c) => open.some((b) => b.container === c.name) && !c.service) ? `remove the stray container: \`docker rm -f ${open[0]!.container}\`` : ports.hint);
+    if (open.length) hints.push(all.some((c) => open.some((b) => b.container === c.name) && !c.service) ? `remove the stray container: \`docker rm -f ${open[0]!.container}\`` : BIND_HINT);
     const value = `${names.length - problems.filter((x) => !x.includes('not on loopback')).length}/${names.length} open on ${p.host}${open.length ? `, ${open.length} binding(s) off loopback` : ', all on 127.0.0.1'}`;
     if (!problems.length) return pass(value, { data: { ports: Object.fromEntries(names.map((n) => [n, p.config.ports[n]])) } });
     return fail(value, { detail: problems.join('; '), hint: hints[0]! });
@@ -190,7 +192,7 @@ const certificate: CheckDef = {
   quick: true,
   required: true,
   threshold: '> 30 days left; covers localhost and the service host; nginx serves it',
-  hint: '`rehearse setup --regenerate-certs`, then `docker restart <nginx container>`',
+  hint: (p) => `\`rehearse setup --regenerate-certs\`, then \`docker restart ${p.names.containers['nginx-staging']}\``,
   async run(p) {
     const min = p.config.validation.certMinDays;
     const threshold = `> ${min} days left; covers localhost and ${p.host}; nginx serves it`;
@@ -291,7 +293,7 @@ const drift: CheckDef = {
     if (strays.length) hints.push(`remove the stray container(s): \`docker rm -f ${strays.map((c) => c.name).join(' ')}\``);
     const checked = Object.keys(cfg.services).length;
     if (!diffs.length) return pass(`${checked} services match docker-compose.staging.yml; files match the configuration`);
-    return fail(`${diffs.length} difference(s)`, { detail: diffs.map((d) => `${d.service}: ${d.what}`).join('; '), hint: hints.join('; ') || drift.hint, data: diffs });
+    return fail(`${diffs.length} difference(s)`, { detail: diffs.map((d) => `${d.service}: ${d.what}`).join('; '), hint: hints.join('; ') || '`rehearse setup`', data: diffs });
   },
 };
 

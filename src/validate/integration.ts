@@ -1,7 +1,7 @@
 // Integration checks: the app reaches PostgreSQL and Redis (as its health endpoint reports them),
 // nginx reaches the app, and the service names resolve inside the stack's network.
 import { randomBytes } from 'node:crypto';
-import { nginxHint } from './application.js';
+import { healthHint, nginxHint } from './application.js';
 import { parseJson, requestError } from './http.js';
 import type { StackProbes } from './probes.js';
 import { fail, pass, skip, type CheckDef, type CheckOutcome } from './types.js';
@@ -9,10 +9,10 @@ import { fail, pass, skip, type CheckDef, type CheckOutcome } from './types.js';
 /** One dependency as the health document reports it. */
 async function dependency(p: StackProbes, name: 'postgres' | 'redis', service: string): Promise<CheckOutcome> {
   const h = await p.health();
-  if (!h.res) return fail(`health endpoint unreachable: ${h.error}`, { hint: nginxHint(h) });
+  if (!h.res) return fail(`health endpoint unreachable: ${h.error}`, { hint: healthHint(h) });
   const check = h.json?.checks?.[name];
   if (!check) {
-    if (h.res.status === 502 || h.res.status === 504) return fail(`nginx answered ${h.res.status}`, { hint: nginxHint(h) });
+    if (h.res.status === 502 || h.res.status === 504) return fail(`nginx answered ${h.res.status}`, { hint: healthHint(h) });
     return skip(`${p.config.app.healthPath} does not report checks.${name}`, { hint: `make the app's health endpoint report ${name} to have this checked` });
   }
   const latency = check.latencyMs !== undefined ? ` in ${check.latencyMs} ms` : '';
@@ -55,12 +55,12 @@ const nginxApp: CheckDef = {
     const path = `/rehearse-validate-upstream-${randomBytes(4).toString('hex')}`;
     try {
       const res = await p.https(path);
-      if (res.status === 502 || res.status === 504) return fail(`nginx answered ${res.status}: app-staging unreachable from nginx`, { hint: '`rehearse logs app-staging`; `rehearse setup` starts app-staging' });
+      if (res.status === 502 || res.status === 504) return fail(`nginx answered ${res.status}: app-staging unreachable from nginx`, { hint: nginxHint({ status: res.status }) });
       const fromApp = parseJson(res.body) !== undefined || !/<center>nginx<\/center>/.test(res.body);
       if (!fromApp) return fail(`${res.status} page from nginx itself`, { hint: '`rehearse logs nginx-staging`' });
       return pass(`proxied: the app answered ${res.status} in ${Math.round(res.ms)} ms`);
     } catch (error) {
-      return fail(`no answer: ${requestError(error)}`, { hint: '`rehearse logs nginx-staging`; `rehearse setup` starts nginx-staging' });
+      return fail(`no answer: ${requestError(error)}`, { hint: nginxHint({ error: requestError(error) }) });
     }
   },
 };

@@ -2,6 +2,7 @@
 // assets), a bounded concurrent load on loopback, and one CPU/memory snapshot per container.
 import https from 'node:https';
 import { figuresFromStats } from '../container-stats.js';
+import { nginxHint } from './application.js';
 import { httpGet, requestError } from './http.js';
 import { runLoad } from './load.js';
 import { fail, pass, warn, type CheckDef } from './types.js';
@@ -35,7 +36,7 @@ const pageLoad: CheckDef = {
     const started = performance.now();
     try {
       const html = await httpGet(p.httpsUrl('/'), { agent, signal: p.signal, timeoutMs: max + 2000, ...(ca ? { ca } : {}) });
-      if (html.status !== 200) return fail(`/ answered ${html.status}`, { threshold });
+      if (html.status !== 200) return fail(`/ answered ${html.status}`, { threshold, hint: nginxHint({ status: html.status }) });
       const assets = pageAssets(html.body);
       const loaded = await Promise.all(assets.map((a) => httpGet(p.httpsUrl(a), { agent, signal: p.signal, timeoutMs: max + 2000, ...(ca ? { ca } : {}) })));
       const ms = Math.round(performance.now() - started);
@@ -46,7 +47,7 @@ const pageLoad: CheckDef = {
       if (ms >= max) return fail(value, { threshold, data });
       return pass(value, { threshold, data });
     } catch (error) {
-      return fail(`no page: ${requestError(error)}`, { threshold, hint: '`rehearse logs nginx-staging`; `rehearse logs app-staging`' });
+      return fail(`no page: ${requestError(error)}`, { threshold, hint: nginxHint({ error: requestError(error) }) });
     } finally {
       agent.destroy();
     }
@@ -62,7 +63,7 @@ const load: CheckDef = {
   threshold: '500 requests at concurrency 20: 0 errors, p95 < 1000 ms',
   hint: '`rehearse logs app-staging`; `rehearse status` shows a container under strain',
   timeoutMs: 120_000,
-  runsAfter: ['performance.page-load', 'performance.resources'],
+  runsLast: true,
   async run(p) {
     const l = p.config.validation.load;
     const path = l.path ?? p.config.app.healthPath;
@@ -86,7 +87,7 @@ const resources: CheckDef = {
   quick: false,
   required: false,
   threshold: 'CPU < 80 % of a core, memory < 90 % of its limit (warning only)',
-  hint: '`rehearse status`; `docker stats` shows the figures live',
+  hint: (p) => `\`docker stats ${p.expectedServices().map((s) => p.names.containers[s]).join(' ')}\` shows the figures live`,
   timeoutMs: 15_000,
   async run(p) {
     const { cpuWarnPercent, memoryWarnPercent } = p.config.validation;

@@ -65,6 +65,9 @@ export interface ComposeConfig {
   volumes?: Record<string, { name?: string }>;
 }
 
+/** nginx/staging.conf's proxy_connect_timeout is 5 s: wait a little longer to hear its 504. */
+export const NGINX_TIMEOUT_MS = 6500;
+
 export interface ExecResult {
   exitCode: number;
   stdout: string;
@@ -163,17 +166,20 @@ export class StackProbes {
     return `https://${this.host}:${this.config.ports.https}${path}`;
   }
 
-  /** GET through nginx over HTTPS, TLS verified against the staging certificate. */
+  /**
+   * GET through nginx over HTTPS, TLS verified against the staging certificate. The time limit is
+   * above nginx's proxy_connect_timeout (5 s), so a dead upstream shows as nginx's own 504.
+   */
   https(path: string, opts: HttpOptions = {}): Promise<HttpResult> {
     const ca = this.ca();
-    return httpGet(this.httpsUrl(path), { signal: this.signal, servername: 'localhost', agent: this.agent(), ...(ca ? { ca } : {}), ...opts });
+    return httpGet(this.httpsUrl(path), { signal: this.signal, servername: 'localhost', agent: this.agent(), timeoutMs: NGINX_TIMEOUT_MS, ...(ca ? { ca } : {}), ...opts });
   }
 
   /** The app's health endpoint through nginx, read once and shared by several checks. */
   health(): Promise<HealthProbe> {
     return this.once('health', async () => {
       try {
-        const res = await this.https(this.config.app.healthPath, { timeoutMs: 5000 });
+        const res = await this.https(this.config.app.healthPath);
         const json = parseJson(res.body);
         return { res, ...(json && typeof json === 'object' ? { json: json as HealthDocument } : {}) };
       } catch (error) {

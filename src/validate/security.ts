@@ -8,7 +8,8 @@ import postgres from 'postgres';
 import { REQUIRED_SECURITY_HEADERS } from '../http-probe.js';
 import { gradeHeaders, type HeaderGrade } from './header-grade.js';
 import { httpGet, requestError, type HttpResult } from './http.js';
-import { bindingsOf, isLoopback, tlsAttempt } from './infrastructure.js';
+import { nginxHint } from './application.js';
+import { BIND_HINT, bindingsOf, isLoopback, tlsAttempt } from './infrastructure.js';
 import { rawRedisExchange } from './net-probes.js';
 import type { StackProbes } from './probes.js';
 import { fail, pass, skip, type CheckDef } from './types.js';
@@ -23,7 +24,7 @@ const redirect: CheckDef = {
   quick: true,
   required: true,
   threshold: '301 to https://<host>:<https port><same path and query>',
-  hint: '`rehearse setup` rewrites nginx/staging.conf',
+  hint: (p) => nginxConfHint(p),
   async run(p) {
     const probePath = '/rehearse-validate/redirect?x=1';
     const expected = `https://${p.host}:${p.config.ports.https}${probePath}`;
@@ -35,7 +36,7 @@ const redirect: CheckDef = {
     }
     const location = String(res.headers.location ?? '');
     if ((res.status === 301 || res.status === 308) && location === expected) return pass(`${res.status} → ${location}`);
-    return fail(`${res.status}${location ? ` → ${location}` : ' without Location'}`, { detail: `expected 301 → ${expected}`, hint: nginxConfHint(p) });
+    return fail(`${res.status}${location ? ` → ${location}` : ' without Location'}`, { detail: `expected 301 → ${expected}` });
   },
 };
 
@@ -48,7 +49,7 @@ const tlsLegacy: CheckDef = {
   quick: false,
   required: true,
   threshold: 'the server refuses a handshake limited to TLS 1.0, and one limited to TLS 1.1',
-  hint: 'nginx/staging.conf must keep `ssl_protocols TLSv1.2 TLSv1.3`',
+  hint: (p) => nginxConfHint(p),
   async run(p) {
     const attempts = [await tlsAttempt(p, 'TLSv1'), await tlsAttempt(p, 'TLSv1.1')];
     const value = attempts.map((a) => `${TLS_LABEL[a.version]} ${a.outcome}`).join(', ');
@@ -71,7 +72,7 @@ const tlsModern: CheckDef = {
   quick: false,
   required: true,
   threshold: 'both handshakes complete and verify against the staging certificate',
-  hint: 'nginx/staging.conf must keep `ssl_protocols TLSv1.2 TLSv1.3`',
+  hint: (p) => nginxConfHint(p),
   async run(p) {
     const attempts = [await tlsAttempt(p, 'TLSv1.2'), await tlsAttempt(p, 'TLSv1.3')];
     const value = attempts.map((a) => `${TLS_LABEL[a.version]} ${a.outcome}`).join(', ');
@@ -96,7 +97,7 @@ const headers: CheckDef = {
   quick: true,
   required: true,
   threshold: '≥ 90/100 on every page; every required header present',
-  hint: '`rehearse setup` rewrites nginx/staging.conf',
+  hint: (p) => nginxConfHint(p),
   async run(p) {
     const min = p.config.validation.headerMinScore;
     const threshold = `≥ ${min}/100 on every page; ${REQUIRED_SECURITY_HEADERS.join(', ')} present`;
@@ -111,7 +112,7 @@ const headers: CheckDef = {
         }),
       );
     } catch (error) {
-      return fail(`no answer through nginx: ${requestError(error)}`, { threshold, hint: '`rehearse logs nginx-staging`; `rehearse setup` starts nginx-staging' });
+      return fail(`no answer through nginx: ${requestError(error)}`, { threshold, hint: nginxHint({ error: requestError(error) }) });
     }
     const label = (g: PageGrade) => (g.page.startsWith('/rehearse-validate-missing') ? `app ${g.status}` : g.page === '/.env' ? `nginx ${g.status}` : `${g.page} ${g.status}`);
     const value = graded.map((g) => `${g.grade.score}/100 on ${label(g)}`).join(', ');
@@ -142,7 +143,7 @@ const hiddenFiles: CheckDef = {
   quick: false,
   required: true,
   threshold: `404 on ${HIDDEN_PATHS.length} probe paths (${HIDDEN_PATHS.slice(0, 3).join(', ')}, …)`,
-  hint: '`rehearse setup` rewrites nginx/staging.conf',
+  hint: (p) => nginxConfHint(p),
   async run(p) {
     const results = await Promise.all(HIDDEN_PATHS.map(async (page) => ({ page, status: (await p.https(page)).status })));
     const served = results.filter((r) => r.status !== 404);
@@ -158,7 +159,7 @@ const fileModes: CheckDef = {
   quick: true,
   required: true,
   threshold: 'no group or other permission bits on .env.staging, the TLS key and staging backups',
-  hint: '`chmod 600 <file>`',
+  hint: (p) => `\`chmod 600 ${p.paths.envFile} ${p.paths.keyFile}\``,
   async run(p) {
     const files = [p.paths.envFile, p.paths.keyFile];
     if (existsSync(p.paths.backups)) for (const f of readdirSync(p.paths.backups)) if (/\.sql(\.gz)?$|\.json$/.test(f)) files.push(path.join(p.paths.backups, f));
@@ -239,14 +240,14 @@ const publicBind: CheckDef = {
   quick: true,
   required: true,
   threshold: 'no host binding of any container of the project off loopback',
-  hint: 'set bindAddress to 127.0.0.1 (rehearse.config.json) and run `rehearse setup`',
+  hint: BIND_HINT,
   async run(p) {
     const all = await p.containers();
     const open = all.flatMap(bindingsOf).filter((b) => !isLoopback(b.hostIp));
     const count = all.flatMap(bindingsOf).length;
     if (!open.length) return pass(`${count} binding(s), all on loopback`);
     const strays = [...new Set(open.filter((b) => !b.service || !p.expectedServices().includes(b.service as never)).map((b) => b.container))];
-    const hint = strays.length ? `\`docker rm -f ${strays.join(' ')}\` (not part of the generated stack)` : publicBind.hint;
+    const hint = strays.length ? `\`docker rm -f ${strays.join(' ')}\` (not part of the generated stack)` : BIND_HINT;
     return fail(`${open.length} binding(s) off loopback`, { detail: open.map((b) => `${b.container}: ${b.hostIp}:${b.hostPort}→${b.target}`).join('; '), hint, data: open });
   },
 };

@@ -41,12 +41,12 @@ export interface CheckDef {
   /** A failure of a required check makes `rehearse validate` exit 1; others can only warn. */
   required: boolean;
   threshold: string;
-  /** The exact command that fixes a failure, when the outcome does not name a more precise one. */
-  hint: string;
+  /** The exact command that fixes a failure, when the outcome does not name a more precise one; a function to name this stack's containers and files. */
+  hint: string | ((probes: StackProbes) => string);
   /** Upper bound on the check's own run time. */
   timeoutMs?: number;
-  /** Ids of checks that must finish first (when selected): a load test must not overlap the measurements it would skew. */
-  runsAfter?: string[];
+  /** Waits until every other selected check has finished: a load test must not overlap the measurements it would skew. */
+  runsLast?: boolean;
   run(probes: StackProbes): Promise<CheckOutcome>;
 }
 

@@ -1,0 +1,55 @@
+// `rehearse migrate --dry-run`: what a run would do and to how many rows, read-only.
+import type postgres from 'postgres';
+import { describeChangeColumn, histogram, type ColumnType } from './checks.js';
+import { findDependentObjects, type DependentObject } from './dependents.js';
+import type { MigrationFolder } from './folder.js';
+import { appliedRuns, type AppliedRun } from './rollback.js';
+import { countEligible } from './runner.js';
+import { statementLabel } from './sql-split.js';
+
+export interface MigrationPlan {
+  migration: { name: string; dir: string; description: string; target: string; change: string; mayChange: string[] };
+  column?: ColumnType;
+  /** The target value exists already (enum label, or admitted by every CHECK); else the prelude adds it. */
+  targetValueReady: boolean;
+  eligible: number;
+  softDeleted: { policy: 'skip' | 'include'; count: number };
+  histogram: Record<string, number>;
+  batchSize: number;
+  batches: number;
+  statements: { prelude: string[][]; body: string[]; down: string[]; verify: number };
+  dependents: DependentObject[];
+  applied: AppliedRun[];
+}
+
+export async function planMigration(sql: postgres.Sql, m: MigrationFolder, opts: { schemas: string[]; batchSize: number; includeDeleted: boolean }): Promise<MigrationPlan> {
+  const meta = m.meta;
+  const column = await describeChangeColumn(sql, m);
+  const [eligible, all, hist, dependents, applied] = await Promise.all([
+    countEligible(sql, m, opts.includeDeleted),
+    countEligible(sql, m, true),
+    histogram(sql, m),
+    findDependentObjects(sql, opts.schemas, meta.change.from, { schema: meta.target.schema, table: meta.target.table, column: meta.change.column }),
+    appliedRuns(sql, m).catch(() => []),
+  ]);
+  // Without a CHECK there is nothing to widen; with one, the prelude evaluates it and widens when needed.
+  const targetValueReady = column?.kind === 'enum' ? !!column.values?.includes(meta.change.to) : !column?.checks.length || column.checks.some((c) => c.includes(`'${meta.change.to}'`));
+  return {
+    migration: { name: m.name, dir: m.dir, description: meta.description, target: `${meta.target.schema}.${meta.target.table}`, change: `${meta.change.column}: ${meta.change.from} → ${meta.change.to}`, mayChange: meta.mayChange },
+    ...(column ? { column } : {}),
+    targetValueReady,
+    eligible,
+    softDeleted: { policy: opts.includeDeleted ? 'include' : 'skip', count: all - eligible },
+    histogram: hist,
+    batchSize: opts.batchSize,
+    batches: opts.batchSize > 0 ? Math.ceil(eligible / opts.batchSize) : eligible > 0 ? 1 : 0,
+    statements: {
+      prelude: m.up.prelude.map((segment) => segment.map((s) => statementLabel(s))),
+      body: m.up.body.map((s) => statementLabel(s)),
+      down: m.down.body.map((s) => statementLabel(s)),
+      verify: m.verify.statements.length,
+    },
+    dependents,
+    applied,
+  };
+}

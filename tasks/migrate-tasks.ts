@@ -1,0 +1,288 @@
+// The migrate step as a listr2 task tree: connect → (dry run: plan) → back up staging → the six
+// harness categories, each with its tests streaming in → record results and write the report.
+// A category with a failed test shows as failed and the tree goes on; a crash or a cancel undoes
+// the runs still applied (or restores the backup) and stops.
+import type { ListrTask } from 'listr2';
+import type postgres from 'postgres';
+import type { Redis } from 'ioredis';
+import { backupStaging, type BackupResult } from '../src/backup.js';
+import type { Config } from '../src/config.js';
+import { resolveProduction } from '../src/data/guards.js';
+import { CancelledError, CheckFailedError, UserError, isAbortError } from '../src/errors.js';
+import { loadMigration, type MigrationFolder } from '../src/migration/folder.js';
+import { CATEGORIES, CATEGORY_TITLES, connectionsNeeded, MigrationHarness, recordResults, type Category, type HarnessEvent, type TestResult } from '../src/migration/harness.js';
+import { planMigration, type MigrationPlan } from '../src/migration/plan.js';
+import { buildMigrationReport } from '../src/migration/report.js';
+import type { RunnerSettings, StatementTiming } from '../src/migration/runner.js';
+import { openProduction } from '../src/production.js';
+import { writeReport } from '../src/reports.js';
+import { restoreStaging } from '../src/restore.js';
+import { stagingRedis, stagingSql } from '../src/staging-db.js';
+import { version } from '../src/version.js';
+
+export interface MigrateContext {
+  config: Config;
+  signal: AbortSignal;
+  dryRun: boolean;
+  verbose: boolean;
+  batchSize: number;
+  migrationName: string;
+  startedAt: Date;
+  timings: Record<string, number>;
+  migration?: MigrationFolder;
+  staging?: postgres.Sql;
+  production?: postgres.Sql;
+  /** Why production was not compared with staging, when it was not. */
+  productionNote?: string;
+  redis?: Redis;
+  backup?: BackupResult;
+  plan?: MigrationPlan;
+  harness?: MigrationHarness;
+  /** Every statement run, with its timing (shown with --verbose). */
+  statements: Array<StatementTiming & { run: string }>;
+  /** The figures the wizard shows as they come in. */
+  figures: { lockWaits?: number; longestLockWaitMs?: number; blockedQueries?: number; p50BeforeMs?: number; p95BeforeMs?: number; p95DuringMs?: number };
+  reportFile?: string;
+  recorded?: number;
+  /** Set when something other than a test failed: the tree stops. */
+  fatal?: boolean;
+  /** What was done to staging after a crash or cancel. */
+  recovery?: string;
+  /** Where the running task's live lines go. */
+  out?: (line: string) => void;
+}
+
+export function newMigrateContext(config: Config, signal: AbortSignal, opts: { dryRun?: boolean; verbose?: boolean; batchSize?: number; migration?: string } = {}): MigrateContext {
+  return {
+    config,
+    signal,
+    dryRun: !!opts.dryRun,
+    verbose: !!opts.verbose,
+    batchSize: opts.batchSize ?? config.migration.batchSize,
+    migrationName: opts.migration ?? config.migration.name,
+    startedAt: new Date(),
+    timings: {},
+    statements: [],
+    figures: {},
+  };
+}
+
+/** Ends every connection the step opened; safe to call twice. */
+export async function closeMigrateContext(ctx: MigrateContext): Promise<void> {
+  ctx.redis?.disconnect();
+  await Promise.all([ctx.staging?.end({ timeout: 2 }), ctx.production?.end({ timeout: 2 })]);
+  ctx.redis = undefined;
+  ctx.staging = undefined;
+  ctx.production = undefined;
+}
+
+export function runnerSettings(ctx: MigrateContext): RunnerSettings {
+  const m = ctx.config.migration;
+  return { batchSize: ctx.batchSize, includeDeleted: m.softDeleted === 'include', lockTimeoutMs: m.lockTimeoutMs, retries: m.retries, retryBaseMs: m.retryBaseMs };
+}
+
+async function time<T>(ctx: MigrateContext, name: string, fn: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await fn();
+  } finally {
+    ctx.timings[name] = Math.round(performance.now() - start);
+  }
+}
+
+const mark = { pass: '✔', fail: '✖', warn: '⚠', skip: '↓' } as const;
+export const resultLine = (r: TestResult) => `${mark[r.status]} ${r.name}: ${r.summary} (${r.durationMs} ms)`;
+
+function onHarnessEvent(ctx: MigrateContext, event: HarnessEvent): void {
+  if (event.type === 'test') ctx.out?.(resultLine(event.result));
+  else if (event.type === 'note') ctx.out?.(event.message);
+  else if (event.type === 'runner') {
+    const e = event.event;
+    if (e.type === 'statement') {
+      ctx.statements.push({ ...e, run: event.label });
+      if (ctx.verbose) ctx.out?.(`  ${event.label} #${e.batch}: ${e.ms.toFixed(1).padStart(8)} ms ${String(e.rows).padStart(7)} rows  ${e.label}`);
+    } else if (e.type === 'retry') ctx.out?.(`  ${event.label}: batch ${e.batch} hit ${e.code === '55P03' ? 'lock_timeout' : e.code === '40P01' ? 'a deadlock' : e.code}; retry ${e.attempt} in ${e.waitMs} ms`);
+    else if (e.type === 'batch' && ctx.batchSize > 0 && e.batch % 10 === 0) ctx.out?.(`  ${event.label}: batch ${e.batch}, ${e.totalRows} rows so far`);
+    else if (e.type === 'compensate') ctx.out?.(`  ${event.label}: failed after ${e.committedBatches} committed batch(es); reversing them from the log`);
+  }
+}
+
+/** After a crash or cancel: reverse what the harness left applied; restore the backup if that is not enough. */
+async function recover(ctx: MigrateContext): Promise<string> {
+  const h = ctx.harness;
+  if (!h || !ctx.staging) return 'Nothing was changed.';
+  try {
+    const undone = await h.undoApplied();
+    if (undone.atBaseline !== false) return undone.reversed.length ? `Reversed ${undone.reversed.length} applied run(s) from the log: staging data is as it was before this step.` : 'Staging data is as it was before this step.';
+  } catch {
+    // fall through to the backup
+  }
+  if (!ctx.backup) return 'Staging could not be brought back automatically and no backup was taken; run `rehearse data` to reload it.';
+  await restoreStaging(ctx.config, ctx.staging, ctx.backup.file);
+  return `Staging was restored from ${ctx.backup.file} (as it was before this step).`;
+}
+
+const RUN: Record<Category, (h: MigrationHarness) => Promise<TestResult[]>> = {
+  prerequisites: (h) => h.prerequisites(),
+  migration: (h) => h.migration(),
+  integrity: (h) => h.integrity(),
+  rollback: (h) => h.rollback(),
+  performance: (h) => h.performanceTests(),
+  'edge-cases': (h) => h.edgeCases(),
+};
+
+function categoryTask(category: Category, index: number): ListrTask<MigrateContext> {
+  const title = `${index + 1}/6 ${CATEGORY_TITLES[category]}`;
+  return {
+    title,
+    enabled: (ctx) => !ctx.dryRun,
+    // A failed test marks the category and the tree goes on; a crash or a cancel stops it.
+    exitOnError: (ctx) => !!ctx.fatal || ctx.signal.aborted,
+    task: (ctx, task) =>
+      time(ctx, category, async () => {
+        ctx.out = (line) => (task.output = line);
+        let results: TestResult[];
+        try {
+          results = await RUN[category](ctx.harness!);
+        } catch (error) {
+          ctx.fatal = true;
+          ctx.recovery = await recover(ctx);
+          if (ctx.signal.aborted || isAbortError(error)) throw new CancelledError(ctx.recovery);
+          if (error instanceof UserError) throw new UserError(`${error.message} ${ctx.recovery}`, { tryThis: error.tryThis ?? 'Fix the cause and run `rehearse migrate` again.' });
+          throw new CheckFailedError(`${CATEGORY_TITLES[category]} stopped: ${(error as Error).message}. ${ctx.recovery}`, { tryThis: 'Fix the cause and run `rehearse migrate` again.' });
+        }
+        if (category === 'performance') updateFigures(ctx);
+        const count = (s: TestResult['status']) => results.filter((r) => r.status === s).length;
+        const parts = [`${count('pass')} passed`, count('fail') && `${count('fail')} failed`, count('warn') && `${count('warn')} warnings`, count('skip') && `${count('skip')} skipped`].filter(Boolean);
+        task.title = `${title}: ${parts.join(', ')}${category === 'performance' ? figureLine(ctx) : ''}`;
+        const failed = results.filter((r) => r.status === 'fail');
+        if (failed.length) throw new CheckFailedError(failed.map((r) => `${r.name}: ${r.summary}`).join(' | '));
+      }),
+    rendererOptions: { persistentOutput: true },
+  } as ListrTask<MigrateContext>;
+}
+
+function updateFigures(ctx: MigrateContext): void {
+  const p = ctx.harness!.performance;
+  const locks = [p.locks.up, p.locks.down].filter((l) => !!l);
+  const w = p.workload?.windows;
+  ctx.figures = {
+    lockWaits: locks.reduce((s, l) => s + l!.waits, 0),
+    longestLockWaitMs: Math.max(0, ...locks.map((l) => l!.longestWaitMs)),
+    blockedQueries: locks.reduce((s, l) => s + l!.blockedQueries, 0),
+    ...(w?.before ? { p50BeforeMs: w.before.p50Ms, p95BeforeMs: w.before.p95Ms } : {}),
+    p95DuringMs: Math.max(0, ...[w?.up, w?.down].filter((x) => !!x).map((x) => x!.p95Ms)),
+  };
+}
+
+const figureLine = (ctx: MigrateContext) => {
+  const f = ctx.figures;
+  return ` (lock waits ${f.lockWaits ?? 0}, longest ${f.longestLockWaitMs ?? 0} ms; workload p95 ${f.p95BeforeMs ?? '?'} → ${f.p95DuringMs ?? '?'} ms)`;
+};
+
+export function migrateTasks(): ListrTask<MigrateContext>[] {
+  return [
+    {
+      title: 'Connect to staging and read the migration',
+      task: (ctx, task) =>
+        time(ctx, 'connect', async () => {
+          const { config } = ctx;
+          ctx.migration = loadMigration(ctx.migrationName, config.workDir);
+          ctx.staging = stagingSql(config, { max: connectionsNeeded(config.migration.workload), statementTimeoutMs: 0 });
+          try {
+            await ctx.staging`SELECT 1`;
+          } catch (error) {
+            throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
+          }
+          if (!ctx.dryRun) {
+            ctx.redis = await stagingRedis(config);
+            try {
+              await ctx.redis.connect();
+            } catch (error) {
+              throw new UserError(`Cannot reach staging Redis on port ${config.ports.redis}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
+            }
+            try {
+              const production = resolveProduction(config);
+              ctx.production = openProduction(production.url, { statementTimeoutMs: config.production.statementTimeoutMs, max: 1 });
+              await ctx.production`SELECT 1`;
+            } catch (error) {
+              await ctx.production?.end({ timeout: 1 });
+              ctx.production = undefined;
+              ctx.productionNote = error instanceof UserError ? error.message : `production not reachable (${(error as Error).message})`;
+            }
+          }
+          const c = ctx.migration.meta.change;
+          task.title = `Staging ${config.database.name}; migration ${ctx.migration.name}: ${ctx.migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}`;
+        }),
+    },
+    {
+      title: 'Plan (dry run: nothing is changed)',
+      enabled: (ctx) => ctx.dryRun,
+      task: (ctx, task) =>
+        time(ctx, 'plan', async () => {
+          ctx.plan = await planMigration(ctx.staging!, ctx.migration!, { schemas: ctx.config.data.schemas, batchSize: ctx.batchSize, includeDeleted: ctx.config.migration.softDeleted === 'include' });
+          const p = ctx.plan;
+          task.title = `Plan: ${p.eligible} rows to migrate in ${p.batches} transaction(s); ${p.softDeleted.count} soft-deleted ${p.softDeleted.policy === 'skip' ? 'left' : 'included'}; ${p.dependents.length} dependent object(s) mention '${ctx.migration!.meta.change.from}'`;
+        }),
+    },
+    {
+      title: 'Back up staging before changing anything',
+      enabled: (ctx) => !ctx.dryRun,
+      task: (ctx, task) =>
+        time(ctx, 'backup', async () => {
+          ctx.backup = await backupStaging(ctx.config, ctx.signal);
+          task.title = `Backed up staging: ${ctx.backup.file} (${(ctx.backup.bytes / 1024).toFixed(1)} KiB)`;
+          const { config } = ctx;
+          ctx.harness = new MigrationHarness({
+            sql: ctx.staging!,
+            migration: ctx.migration!,
+            schemas: config.data.schemas,
+            settings: runnerSettings(ctx),
+            workload: config.migration.workload,
+            thresholds: config.migration.thresholds,
+            redis: ctx.redis ? { client: ctx.redis, patterns: config.migration.redisKeyPatterns } : undefined,
+            production: ctx.production,
+            backup: ctx.backup,
+            signal: ctx.signal,
+            onProgress: (event) => onHarnessEvent(ctx, event),
+          });
+        }),
+    },
+    ...CATEGORIES.map((c, i) => categoryTask(c, i)),
+    {
+      title: 'Record the results and write the report',
+      enabled: (ctx) => !ctx.dryRun,
+      task: (ctx, task) =>
+        time(ctx, 'report', async () => {
+          const h = ctx.harness!;
+          ctx.recorded = await recordResults(ctx.staging!, h);
+          const report = await buildMigrationReport(h, ctx.staging!, {
+            rehearseVersion: version,
+            staging: { database: ctx.config.database.name, port: ctx.config.ports.postgres },
+            backup: ctx.backup,
+            options: {
+              batchSize: ctx.batchSize,
+              softDeleted: ctx.config.migration.softDeleted,
+              lockTimeoutMs: ctx.config.migration.lockTimeoutMs,
+              retries: ctx.config.migration.retries,
+              retryBaseMs: ctx.config.migration.retryBaseMs,
+              redisKeyPatterns: ctx.config.migration.redisKeyPatterns,
+              workload: ctx.config.migration.workload,
+              thresholds: ctx.config.migration.thresholds,
+              production: ctx.production ? 'compared' : (ctx.productionNote ?? 'not compared'),
+              timingsMs: ctx.timings,
+            },
+          });
+          ctx.reportFile = writeReport(ctx.config, 'migration-test-report', report);
+          task.title = `Recorded ${ctx.recorded} results in staging_migrations.test_results; report ${ctx.reportFile}`;
+          const summary = h.summary();
+          if (!summary.ok) {
+            throw new CheckFailedError(`${summary.failed.length} migration test(s) failed; staging is left as the last run put it (see the report).`, {
+              details: summary.failed.join('\n'),
+              tryThis: `Read ${ctx.reportFile}, fix the migration in ${ctx.migration!.dir}, then \`rehearse migrate rollback --yes\` and \`rehearse migrate --yes\` again.`,
+            });
+          }
+        }),
+    },
+  ];
+}

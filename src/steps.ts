@@ -5,16 +5,14 @@ export type StepId = 'setup' | 'data' | 'migrate' | 'validate' | 'checklist';
 export interface StepInfo {
   id: StepId;
   title: string;
-  /** false until the step's issue is built; the wizard says so instead of running it. */
-  built: boolean;
 }
 
 export const STEPS: readonly StepInfo[] = [
-  { id: 'setup', title: 'Staging stack', built: true },
-  { id: 'data', title: 'Production data subset', built: true },
-  { id: 'migrate', title: 'Migration rehearsal', built: false },
-  { id: 'validate', title: 'Validation', built: false },
-  { id: 'checklist', title: 'Success checklist', built: false },
+  { id: 'setup', title: 'Staging stack' },
+  { id: 'data', title: 'Production data subset' },
+  { id: 'migrate', title: 'Migration rehearsal' },
+  { id: 'validate', title: 'Validation' },
+  { id: 'checklist', title: 'Success checklist' },
 ];
 
 export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped' | 'not-built';

@@ -7,7 +7,11 @@ import { ExitCode } from '../errors.js';
 import { stackNames } from '../paths.js';
 import { newSetupContext, setupTasks } from '../../tasks/setup-tasks.js';
 import { closeDataContext, dataTasks, newDataContext } from '../../tasks/data-tasks.js';
+import { closeMigrateContext, migrateTasks, newMigrateContext } from '../../tasks/migrate-tasks.js';
+import { newValidateContext, validateTasks } from '../../tasks/validate-tasks.js';
+import { computeChecklist } from '../checklist.js';
 import { formatPlan, stagingContents } from './data.js';
+import { runReport } from './report.js';
 import { renderWizard } from '../../screens/render-wizard.js';
 
 export async function runWizard(config: Config, controller: AbortController): Promise<number> {
@@ -53,6 +57,67 @@ export async function runWizard(config: Config, controller: AbortController): Pr
           } finally {
             await closeDataContext(ctx);
           }
+        },
+      },
+      migrate: {
+        id: 'migrate',
+        confirm: {
+          kind: 'dangerous',
+          title: `Rehearse ${config.migration.name} on ${config.database.name}: it changes data, rolls back and migrates again (staging is backed up first)`,
+          rows: [
+            ['migration', config.migration.name],
+            ['runs', 'prerequisites, up, integrity, down (checksums), up under load, edge cases'],
+            ['backup first', 'staging-backups/staging-backup-<timestamp>.sql.gz'],
+          ],
+          resourceName: config.database.name,
+        },
+        async run(rendererOptions, signal) {
+          const ctx = newMigrateContext(config, signal);
+          try {
+            await new Listr(migrateTasks(), { ...rendererOptions, ctx, exitOnError: true, registerSignalListeners: false }).run();
+          } finally {
+            await closeMigrateContext(ctx);
+          }
+        },
+      },
+      validate: {
+        id: 'validate',
+        async run(rendererOptions, signal) {
+          const ctx = newValidateContext(config, docker, signal);
+          try {
+            await new Listr(validateTasks(ctx.selection), { ...rendererOptions, ctx, exitOnError: true, registerSignalListeners: false }).run();
+          } finally {
+            await ctx.probes.close();
+          }
+        },
+      },
+      checklist: {
+        id: 'checklist',
+        // Every criterion as a task: met ✔, n/a skipped, otherwise failed with the command that fixes it.
+        async run(rendererOptions, signal) {
+          const checklist = await computeChecklist(config, docker);
+          signal.throwIfAborted();
+          await new Listr(
+            [
+              ...checklist.items.map((item) => ({
+                title: `${item.group}: ${item.criterion}`,
+                task: (_: unknown, task: { skip: (m: string) => void; output: string }) => {
+                  task.output = item.evidence;
+                  if (item.status === 'n/a') return task.skip(`n/a: ${item.evidence}`);
+                  if (item.status !== 'met') throw new Error(`${item.status}: ${item.evidence} → ${item.fix}`);
+                },
+              })),
+              {
+                title: 'Write the week-2 readiness report',
+                task: async (_: unknown, task: { title: string }) => {
+                  const r = await runReport(config);
+                  task.title = `${r.ready ? 'GO' : 'NO-GO'}: ${r.markdown} (and .html)`;
+                },
+              },
+            ],
+            { ...rendererOptions, exitOnError: false, registerSignalListeners: false },
+          ).run();
+          if (!checklist.ready) throw new Error(`Not ready: ${checklist.items.filter((i) => i.required && i.status !== 'met').length} required criteria are not met (see above). Retry with r once fixed.`);
         },
       },
     },

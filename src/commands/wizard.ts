@@ -10,6 +10,7 @@ import { closeDataContext, dataTasks, newDataContext } from '../../tasks/data-ta
 import { closeMigrateContext, migrateTasks, newMigrateContext } from '../../tasks/migrate-tasks.js';
 import { newValidateContext, validateTasks } from '../../tasks/validate-tasks.js';
 import { computeChecklist } from '../checklist.js';
+import { demoUp } from '../demo/demo-db.js';
 import { formatPlan, stagingContents } from './data.js';
 import { runReport } from './report.js';
 import { renderWizard } from '../../screens/render-wizard.js';
@@ -30,6 +31,8 @@ export async function runWizard(config: Config, controller: AbortController): Pr
         id: 'data',
         // The dry-run plan first (read-only), then the type-the-name confirmation that shows it.
         async prepare(signal) {
+          // Without a configured production the rehearsal reads the built-in demo one (as `rehearse all` does).
+          if (!config.production.url) await demoUp(config, { users: config.demo.users, seed: config.demo.seed, signal });
           const ctx = newDataContext(config, signal, { dryRun: true });
           try {
             await new Listr(dataTasks(), { ctx, renderer: 'silent', exitOnError: true, registerSignalListeners: false }).run();

@@ -6,6 +6,7 @@ import type Dockerode from 'dockerode';
 import type { ListrTask } from 'listr2';
 import type { Config } from '../src/config.js';
 import { readEnvFile, redact } from '../src/env-file.js';
+import { CancelledError } from '../src/errors.js';
 import { writeReport } from '../src/reports.js';
 import { CheckSchedule, orderResults, runScheduled, selectChecks, selectedCategories, StackProbes, summarize, type Selection, type ValidationRun } from '../src/validate/index.js';
 import { renderJunit, validationReport } from '../src/validate/report.js';
@@ -47,6 +48,8 @@ export function validationRunOf(ctx: ValidateContext): ValidationRun {
   return { startedAt: ctx.startedAt, finishedAt: ctx.finishedAt ?? new Date(), quick: !!ctx.selection.quick, categories, results: orderResults(ctx.results), timingsMs: ctx.timingsMs };
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 const countsText = (counts: Record<CheckStatus, number>) =>
   (['pass', 'fail', 'warn', 'skip'] as const)
     .filter((s) => counts[s])
@@ -63,7 +66,7 @@ export function validateTasks(selection: Selection = {}): ListrTask<ValidateCont
   const categories = selectedCategories(checks);
   const categoryTasks = categories.map(
     (category): ListrTask<ValidateContext> => ({
-      title: `${CATEGORY_TITLES[category]} (${checks.filter((c) => c.category === category).length} checks)`,
+      title: `${CATEGORY_TITLES[category]} (${plural(checks.filter((c) => c.category === category).length, 'check')})`,
       task: (_ctx, parent) => {
         const defs = checks.filter((c) => c.category === category);
         const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0 };
@@ -89,12 +92,14 @@ export function validateTasks(selection: Selection = {}): ListrTask<ValidateCont
   );
   return [
     {
-      title: `Validate ${checks.length} checks in ${categories.length} categor${categories.length === 1 ? 'y' : 'ies'}${selection.quick ? ' (--quick)' : ''}`,
+      title: `Validate ${plural(checks.length, 'check')} in ${categories.length} categor${categories.length === 1 ? 'y' : 'ies'}${selection.quick ? ' (--quick)' : ''}`,
       task: (_ctx, task) => task.newListr<ValidateContext>(categoryTasks, { concurrent: true, exitOnError: false }),
     },
     {
       title: 'Write the validation report',
       task: async (ctx, task) => {
+        // A cancelled run leaves no report: half the checks would read as evidence.
+        if (ctx.signal.aborted) throw new CancelledError();
         ctx.finishedAt = new Date();
         await ctx.probes.close();
         const run = validationRunOf(ctx);

@@ -31,7 +31,7 @@ export function formatResults(ctx: ValidateContext): string {
   const width = Math.max(...run.results.map((r) => r.title.length));
   for (const category of run.categories) {
     const results = run.results.filter((r) => r.category === category);
-    lines.push(`${CATEGORY_TITLES[category]} (${results.length} checks, ${run.timingsMs[category] ?? '?'} ms)`);
+    lines.push(`${CATEGORY_TITLES[category]} (${results.length} check${results.length === 1 ? '' : 's'}, ${run.timingsMs[category] ?? '?'} ms)`);
     for (const r of results) {
       lines.push(`  ${SYMBOL[r.status]} ${r.title.padEnd(width)}  ${r.value}`);
       if (r.status === 'pass') continue;

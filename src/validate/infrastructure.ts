@@ -123,7 +123,7 @@ const ports: CheckDef = {
     const open = all.flatMap(bindingsOf).filter((b) => !isLoopback(b.hostIp));
     for (const b of open) problems.push(`${b.container} ${b.hostIp}:${b.hostPort}→${b.target} is not on loopback`);
     if (open.length) hints.push(all.some((c) => open.some((b) => b.container === c.name) && !c.service) ? `remove the stray container: \`docker rm -f ${open[0]!.container}\`` : BIND_HINT);
-    const value = `${names.length - problems.filter((x) => !x.includes('not on loopback')).length}/${names.length} open on ${p.host}${open.length ? `, ${open.length} binding(s) off loopback` : ', all on 127.0.0.1'}`;
+    const value = `${names.length - problems.filter((x) => !x.includes('not on loopback')).length}/${names.length} open on ${p.host}${open.length ? `, ${open.length} binding(s) off loopback` : ', every binding on loopback'}`;
     if (!problems.length) return pass(value, { data: { ports: Object.fromEntries(names.map((n) => [n, p.config.ports[n]])) } });
     return fail(value, { detail: problems.join('; '), hint: hints[0]! });
   },

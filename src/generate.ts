@@ -49,6 +49,8 @@ export function renderNginxConf(config: Config): string {
 export interface GeneratedFiles {
   files: string[];
   secretsCreated: boolean;
+  /** nginx/staging.conf or the certificate changed: a running nginx must reload to use them. */
+  nginxChanged: boolean;
   cert: CertInfo;
   certCreated: boolean;
 }
@@ -64,7 +66,9 @@ export async function generateWorkspace(config: Config, opts: { regenerateCerts?
   writeSecretFile(paths.envFile, renderEnvFile(env));
 
   writeFileSync(paths.composeFile, renderComposeFile(config));
-  writeFileSync(paths.nginxConf, renderNginxConf(config));
+  const nginxConf = renderNginxConf(config);
+  const nginxConfChanged = !existsSync(paths.nginxConf) || readFileSync(paths.nginxConf, 'utf8') !== nginxConf;
+  writeFileSync(paths.nginxConf, nginxConf);
   const files = [paths.envFile, paths.composeFile, paths.nginxConf];
   if (config.profiles.monitoring) {
     mkdirSync(path.dirname(paths.prometheusConf), { recursive: true });
@@ -74,7 +78,7 @@ export async function generateWorkspace(config: Config, opts: { regenerateCerts?
   }
   const cert = await ensureCertificate({ ...paths, regenerate: !!opts.regenerateCerts });
   files.push(paths.certFile, paths.keyFile);
-  return { files, secretsCreated: !previous?.DB_PASSWORD, cert: cert.info, certCreated: cert.created };
+  return { files, secretsCreated: !previous?.DB_PASSWORD, nginxChanged: nginxConfChanged || cert.created, cert: cert.info, certCreated: cert.created };
 }
 
 export const workspaceExists = (config: Config) => existsSync(workPaths(config).composeFile);

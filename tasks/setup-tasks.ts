@@ -3,6 +3,7 @@
 import type Dockerode from 'dockerode';
 import type { ListrTask } from 'listr2';
 import type { Config } from '../src/config.js';
+import { runCompose } from '../src/docker.js';
 import { generateWorkspace, type GeneratedFiles } from '../src/generate.js';
 import { preflight, type PreflightResult } from '../src/preflight.js';
 import { writeReport } from '../src/reports.js';
@@ -63,6 +64,8 @@ export function setupTasks(): ListrTask<SetupContext>[] {
       task: (ctx, task) =>
         time(ctx, 'up', async () => {
           await composeUp(ctx.config, { signal: ctx.signal, onLine: (line) => (task.output = line) });
+          // compose does not recreate nginx when only its mounted config or certificate changed.
+          if (ctx.generated?.nginxChanged) await runCompose(ctx.config, ['exec', '-T', 'nginx-staging', 'nginx', '-s', 'reload'], { signal: ctx.signal });
           ctx.status = await stackStatus(ctx.docker, ctx.config);
           const healthy = ctx.status.containers.filter((c) => c.health === 'healthy').length;
           task.title = `Started ${ctx.status.containers.length} containers, ${healthy} healthy`;

@@ -1,6 +1,7 @@
 // `rehearse all --yes`: the whole flow without questions (scripts, CI): setup → (demo production
 // when no production is configured) → data → migrate → validate, then the checklist.
 import type { Config } from '../config.js';
+import { CheckFailedError } from '../errors.js';
 import type { OutputMode } from '../../tasks/run-tasks.js';
 import { runChecklist } from './checklist.js';
 import { runData } from './data.js';
@@ -24,7 +25,15 @@ export async function runAll(config: Config, opts: { flags: GlobalFlags; mode: O
   step(3, 'Migration rehearsal');
   await runMigrate(config, { dryRun: false, verbose: false, flags: opts.flags, mode: opts.mode, signal: opts.signal });
   step(4, 'Validation');
-  await runValidate(config, { quick: false, categories: [], json, mode: opts.mode, signal: opts.signal });
+  // A failed check still ends on the checklist (which then says what is not met), then fails the run.
+  let validationFailure: unknown;
+  try {
+    await runValidate(config, { quick: false, categories: [], json, mode: opts.mode, signal: opts.signal });
+  } catch (error) {
+    if (!(error instanceof CheckFailedError)) throw error;
+    validationFailure = error;
+  }
   step(5, 'Success checklist');
   await runChecklist(config, { watch: false, json });
+  if (validationFailure) throw validationFailure;
 }

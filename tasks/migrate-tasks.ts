@@ -122,6 +122,23 @@ async function recover(ctx: MigrateContext): Promise<string> {
   return `Staging was restored from ${ctx.backup.file} (as it was before this step).`;
 }
 
+function newHarness(ctx: MigrateContext): MigrationHarness {
+  const { config } = ctx;
+  return new MigrationHarness({
+    sql: ctx.staging!,
+    migration: ctx.migration!,
+    schemas: config.data.schemas,
+    settings: runnerSettings(ctx),
+    workload: config.migration.workload,
+    thresholds: config.migration.thresholds,
+    redis: ctx.redis ? { client: ctx.redis, patterns: config.migration.redisKeyPatterns } : undefined,
+    production: ctx.production,
+    backup: ctx.backup,
+    signal: ctx.signal,
+    onProgress: (event) => onHarnessEvent(ctx, event),
+  });
+}
+
 const RUN: Record<Category, (h: MigrationHarness) => Promise<TestResult[]>> = {
   prerequisites: (h) => h.prerequisites(),
   migration: (h) => h.migration(),
@@ -187,7 +204,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       task: (ctx, task) =>
         time(ctx, 'connect', async () => {
           const { config } = ctx;
-          ctx.migration = loadMigration(ctx.migrationName, config.workDir);
+          ctx.migration = loadMigration(ctx.migrationName);
           ctx.staging = stagingSql(config, { max: connectionsNeeded(config.migration.workload), statementTimeoutMs: 0 });
           try {
             await ctx.staging`SELECT 1`;
@@ -232,20 +249,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
         time(ctx, 'backup', async () => {
           ctx.backup = await backupStaging(ctx.config, ctx.signal);
           task.title = `Backed up staging: ${ctx.backup.file} (${(ctx.backup.bytes / 1024).toFixed(1)} KiB)`;
-          const { config } = ctx;
-          ctx.harness = new MigrationHarness({
-            sql: ctx.staging!,
-            migration: ctx.migration!,
-            schemas: config.data.schemas,
-            settings: runnerSettings(ctx),
-            workload: config.migration.workload,
-            thresholds: config.migration.thresholds,
-            redis: ctx.redis ? { client: ctx.redis, patterns: config.migration.redisKeyPatterns } : undefined,
-            production: ctx.production,
-            backup: ctx.backup,
-            signal: ctx.signal,
-            onProgress: (event) => onHarnessEvent(ctx, event),
-          });
+          ctx.harness = newHarness(ctx);
         }),
     },
     ...CATEGORIES.map((c, i) => categoryTask(c, i)),

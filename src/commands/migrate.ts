@@ -42,7 +42,7 @@ export async function runMigrate(config: Config, opts: MigrateOptions): Promise<
   if (opts.batchSize !== undefined && (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)) {
     throw new UserError('--batch-size must be a whole number of at least 1.', { tryThis: '--batch-size 1000 (without it, the migration runs in one transaction)' });
   }
-  const migration = loadMigration(opts.migration ?? config.migration.name, config.workDir);
+  const migration = loadMigration(opts.migration ?? config.migration.name);
   if (!opts.dryRun) {
     const c = migration.meta.change;
     await confirmDangerous(
@@ -89,7 +89,7 @@ export function formatPlan(plan: MigrationPlan): string {
     ...plan.statements.down.map((s) => `  down:  ${s}`),
     `  verify: ${plan.statements.verify} checks`,
   ];
-  if (plan.dependents.length) lines.push('', `Objects that mention '${plan.migration.change.split(' → ')[0]!.split(': ')[1]}' (review them before production):`, ...plan.dependents.map((d) => `  ${d.kind} ${d.name}: ${d.excerpt}`));
+  if (plan.dependents.length) lines.push('', `Objects that mention '${plan.migration.from}' (review them before production):`, ...plan.dependents.map((d) => `  ${d.kind} ${d.name}: ${d.excerpt}`));
   if (plan.applied.length) lines.push('', `Already applied (\`rehearse migrate rollback\` reverses them): ${plan.applied.map((r) => `${r.runId} (${r.rows} rows)`).join(', ')}`);
   return lines.join('\n') + '\n';
 }
@@ -117,7 +117,7 @@ export function formatSummary(ctx: MigrateContext): string {
 }
 
 export async function runMigrateRollback(config: Config, opts: { migration?: string | undefined; flags: GlobalFlags; signal: AbortSignal }) {
-  const migration = loadMigration(opts.migration ?? config.migration.name, config.workDir);
+  const migration = loadMigration(opts.migration ?? config.migration.name);
   const sql = stagingSql(config, { max: 2, statementTimeoutMs: 0 });
   let redis: Awaited<ReturnType<typeof stagingRedis>> | undefined;
   try {

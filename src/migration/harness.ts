@@ -13,6 +13,7 @@ import { catalogDependents, findDependentObjects, type DependentObject } from '.
 import type { MigrationFolder } from './folder.js';
 import { LockSampler, type LockReport } from './locks.js';
 import { keyFor } from './redis-cache.js';
+import { appliedRuns } from './rollback.js';
 import { countEligible, eligibleCondition, logTable, MigrationRunError, runPhase, runVerify, targetTable, type PhaseName, type PhaseResult, type RunnerEvent, type RunnerSettings } from './runner.js';
 import { explainStandardQueries, Workload, type ExplainResult, type WorkloadReport } from './workload.js';
 
@@ -302,7 +303,11 @@ export class MigrationHarness {
           const eligible = await countEligible(this.sql, m, this.includeDeleted);
           const all = await countEligible(this.sql, m, true);
           const data = { eligible, softDeleted: all - eligible, softDeletedPolicy: this.includeDeleted ? 'include' : 'skip' };
-          if (!eligible) return { status: 'fail', summary: `no eligible ${m.meta.change.from} rows (already migrated?)`, data };
+          if (!eligible) {
+            const applied = await appliedRuns(this.sql, m).catch(() => []);
+            const why = applied.length ? `${applied.length} run(s) of ${m.name} are applied: \`rehearse migrate rollback --yes\` first` : 'reload staging with `rehearse data --yes`';
+            return { status: 'fail', summary: `no eligible ${m.meta.change.from} rows; ${why}`, data: { ...data, applied } };
+          }
           return { status: 'pass', summary: `${eligible} eligible; ${all - eligible} soft-deleted ${this.includeDeleted ? 'included' : 'left as they are (policy)'}`, data };
         },
         { blocking: true },
@@ -394,7 +399,7 @@ export class MigrationHarness {
           return {
             status: 'pass',
             summary: `${up.rows} rows in ${up.batches} batch(es), ${shortMs(up.ms)} (${up.rowsPerSecond} rows/s)${up.retries.length ? `, ${up.retries.length} retries` : ''}`,
-            data: { runId, rows: up.rows, batches: up.batches, ms: up.ms, preludeMs: up.preludeMs, rowsPerSecond: up.rowsPerSecond, retries: up.retries.length },
+            data: { phaseRunId: runId, rows: up.rows, batches: up.batches, ms: up.ms, preludeMs: up.preludeMs, rowsPerSecond: up.rowsPerSecond, retries: up.retries.length },
           };
         },
         { blocking: true },
@@ -493,7 +498,7 @@ export class MigrationHarness {
         'down runs to the end',
         async () => {
           down = await this.phase('down', first, 'down');
-          return { status: 'pass', summary: `${down.rows} rows in ${down.batches} batch(es), ${shortMs(down.ms)}`, data: { runId: first, rows: down.rows, ms: down.ms } };
+          return { status: 'pass', summary: `${down.rows} rows in ${down.batches} batch(es), ${shortMs(down.ms)}`, data: { phaseRunId: first, rows: down.rows, ms: down.ms } };
         },
         { blocking: true },
       );
@@ -519,7 +524,7 @@ export class MigrationHarness {
           const checks = await runVerify(this.sql, this.m, runId, this.includeDeleted);
           const failed = checks.filter((c) => !c.ok);
           const ok = up.rows === migrated && !failed.length;
-          return { status: ok ? 'pass' : 'fail', summary: ok ? `${up.rows} rows again, verify.sql passes` : `${up.rows} rows (first run: ${migrated}); ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`, data: { runId, rows: up.rows, verify: checks } };
+          return { status: ok ? 'pass' : 'fail', summary: ok ? `${up.rows} rows again, verify.sql passes` : `${up.rows} rows (first run: ${migrated}); ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`, data: { phaseRunId: runId, rows: up.rows, verify: checks } };
         },
         { blocking: true },
       );
@@ -567,9 +572,9 @@ export class MigrationHarness {
         }));
       }
       await this.test('performance', 'lock modes the migration took', async () => {
-        const held = [...new Set([...(perf.locks.up?.migrationLocks ?? []), ...(perf.locks.down?.migrationLocks ?? [])])].sort();
+        const held = [...new Set([...(perf.up?.locksHeld ?? []), ...(perf.down?.locksHeld ?? [])])].sort();
         const exclusive = held.filter((h) => /AccessExclusiveLock$/.test(h));
-        return { status: exclusive.length ? 'warn' : 'pass', summary: held.length ? `${held.join('; ')}${exclusive.length ? ' (ACCESS EXCLUSIVE blocks every reader)' : ''}` : 'none seen', data: { up: perf.locks.up?.migrationLocks, down: perf.locks.down?.migrationLocks } };
+        return { status: exclusive.length ? 'warn' : 'pass', summary: held.length ? `${held.join('; ')}${exclusive.length ? ' (ACCESS EXCLUSIVE blocks every reader)' : ''}` : 'none', data: { up: perf.up?.locksHeld, down: perf.down?.locksHeld } };
       });
       await this.test('performance', 'longest lock wait and blocked queries', async () => {
         const l = [perf.locks.up, perf.locks.down].filter((x): x is LockReport => !!x);
@@ -889,12 +894,12 @@ export async function recordResults(sql: postgres.Sql, harness: MigrationHarness
     test_name: r.name,
     test_category: r.category,
     status: r.status,
-    result_data: { runId: harness.runId, migration: harness.inputs.migration.name, summary: r.summary, ...(r.data ?? {}) },
+    result_data: { ...(r.data ?? {}), runId: harness.runId, migration: harness.inputs.migration.name, summary: r.summary },
     execution_time: `${r.durationMs} milliseconds`,
   }));
   await sql.begin(async (tx) => {
     for (const r of rows) {
-      await tx.unsafe(`INSERT INTO staging_migrations.test_results (test_name, test_category, status, result_data, execution_time) VALUES ($1, $2, $3, $4::jsonb, $5::interval)`, [r.test_name, r.test_category, r.status, JSON.stringify(r.result_data), r.execution_time]);
+      await tx.unsafe(`INSERT INTO staging_migrations.test_results (test_name, test_category, status, result_data, execution_time) VALUES ($1, $2, $3, $4::text::jsonb, $5::interval)`, [r.test_name, r.test_category, r.status, JSON.stringify(r.result_data), r.execution_time]);
     }
   });
   return rows.length;

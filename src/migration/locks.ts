@@ -105,7 +105,7 @@ export class LockSampler {
        LEFT JOIN pg_class c ON c.oid = l.relation
        WHERE a.datname = current_database() AND l.pid <> pg_backend_pid()
          -- Held locks: only the migration's, on tables (its index locks follow from those).
-         AND (NOT l.granted OR (l.pid = ANY($1::int[]) AND c.relkind IN ('r', 'p', 'm')))`,
+         AND (NOT l.granted OR (l.pid = ANY($1::int[]) AND l.locktype = 'relation' AND c.relkind IN ('r', 'p', 'm')))`,
       [[...this.migrationPids]],
     )) as unknown as Row[];
     this.samples++;

@@ -8,7 +8,7 @@ import { countEligible } from './runner.js';
 import { statementLabel } from './sql-split.js';
 
 export interface MigrationPlan {
-  migration: { name: string; dir: string; description: string; target: string; change: string; mayChange: string[] };
+  migration: { name: string; dir: string; description: string; target: string; change: string; from: string; mayChange: string[] };
   column?: ColumnType;
   /** The target value exists already (enum label, or admitted by every CHECK); else the prelude adds it. */
   targetValueReady: boolean;
@@ -35,7 +35,7 @@ export async function planMigration(sql: postgres.Sql, m: MigrationFolder, opts:
   // Without a CHECK there is nothing to widen; with one, the prelude evaluates it and widens when needed.
   const targetValueReady = column?.kind === 'enum' ? !!column.values?.includes(meta.change.to) : !column?.checks.length || column.checks.some((c) => c.includes(`'${meta.change.to}'`));
   return {
-    migration: { name: m.name, dir: m.dir, description: meta.description, target: `${meta.target.schema}.${meta.target.table}`, change: `${meta.change.column}: ${meta.change.from} → ${meta.change.to}`, mayChange: meta.mayChange },
+    migration: { name: m.name, dir: m.dir, description: meta.description, target: `${meta.target.schema}.${meta.target.table}`, change: `${meta.change.column}: ${meta.change.from} → ${meta.change.to}`, from: meta.change.from, mayChange: meta.mayChange },
     ...(column ? { column } : {}),
     targetValueReady,
     eligible,

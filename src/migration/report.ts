@@ -39,6 +39,7 @@ const phaseSummary = (label: string, r: PhaseResult) => ({
   caughtLate: r.caughtLate,
   leftBehind: r.leftBehind,
   retries: r.retries,
+  locksHeld: r.locksHeld,
   statements: foldStatements(r.statements),
   ...(r.redis ? { redis: r.redis } : {}),
 });

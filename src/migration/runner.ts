@@ -82,6 +82,8 @@ export interface PhaseResult {
   retries: RetryRecord[];
   statements: StatementTiming[];
   backendPid: number;
+  /** "table: mode" of every table lock the phase's transactions held (read from pg_locks before each COMMIT). */
+  locksHeld: string[];
   redis?: InvalidationResult;
 }
 
@@ -152,6 +154,7 @@ interface Connection {
 class PhaseRunner {
   readonly statements: StatementTiming[] = [];
   readonly retries: RetryRecord[] = [];
+  readonly locks = new Set<string>();
   committedBatches = 0;
 
   constructor(
@@ -189,16 +192,26 @@ class PhaseRunner {
       for (let k = 0; k < statements.length; k++) {
         rows = await this.exec(statements[k]!, phase, batch);
         if (phase === 'up' && o.hooks?.failInBatch === batch && k === 0) {
-          await db.unsafe(`DO $$ BEGIN RAISE EXCEPTION 'rehearse: failure injected mid-migration (batch ${batch}, after statement 1 of ${statements.length})'; END $$`);
+          await db.unsafe(`DO $$ BEGIN RAISE EXCEPTION 'rehearse: failure injected mid-migration (batch ${batch}, after statement 1 of ${statements.length}, before COMMIT)'; END $$`);
         }
       }
       if (phase === this.phase && o.hooks?.beforeCommit) await o.hooks.beforeCommit(batch);
+      if (phase === this.phase) await this.noteLocks();
       await db.unsafe('COMMIT');
       return rows;
     } catch (error) {
       await db.unsafe('ROLLBACK').catch(() => undefined);
       throw error;
     }
+  }
+
+  /** The table locks this transaction holds: every one it took, since they last until COMMIT. */
+  private async noteLocks(): Promise<void> {
+    const rows = (await this.conn.db.unsafe(
+      `SELECT l.relation::regclass::text || ': ' || l.mode AS lock FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+       WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND c.relkind IN ('r', 'p', 'm') AND c.relnamespace <> 'pg_catalog'::regnamespace`,
+    )) as unknown as Array<{ lock: string }>;
+    for (const r of rows) this.locks.add(r.lock);
   }
 
   /** One unit of work, retried with exponential backoff (and jitter) on lock timeouts and deadlocks. */
@@ -311,6 +324,7 @@ export async function runPhase(phase: PhaseName, opts: PhaseOptions): Promise<Ph
       retries: runner.retries,
       statements: runner.statements,
       backendPid: conn.pid,
+      locksHeld: [...runner.locks].sort(),
       ...(redis ? { redis } : {}),
     };
   } catch (error) {

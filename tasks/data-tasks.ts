@@ -190,6 +190,10 @@ export function dataTasks(): ListrTask<DataContext>[] {
       skip: (ctx) => ctx.dryRun && 'dry run',
       task: (ctx, task) =>
         time(ctx, 'restoreProof', async () => {
+          // Production is not needed any more: end the snapshot now, before the server's
+          // idle-in-transaction timeout ends it for us during a long restore.
+          await ctx.snapshot?.close();
+          ctx.snapshot = undefined;
           ctx.backupAfter = await backupStaging(ctx.config, ctx.signal);
           ctx.proof = await proveRestore(ctx.config, ctx.staging!, (db) => stagingSql(ctx.config, { max: 1, database: db }), ctx.backupAfter.file, ctx.signal);
           if (!ctx.proof.ok) throw new CheckFailedError(`The backup did not restore identically: ${ctx.proof.mismatches.join(', ')}.`);

@@ -175,7 +175,8 @@ function categoryTask(category: Category, index: number): ListrTask<MigrateConte
         const failed = results.filter((r) => r.status === 'fail');
         if (failed.length) throw new CheckFailedError(failed.map((r) => `${r.name}: ${r.summary}`).join(' | '));
       }),
-    rendererOptions: { persistentOutput: true },
+    // Test lines (and --verbose statement lines) stay under the category once it is done.
+    rendererOptions: { persistentOutput: true, bottomBar: 20 },
   } as ListrTask<MigrateContext>;
 }
 

@@ -20,13 +20,13 @@ describe('the full wizard', () => {
   it('walks setup → data → migrate → validate → checklist to GO', { timeout: 900_000 }, async () => {
     await removeStack(stack);
     await removeDemo(stack.config);
-    session = await TmuxSession.start(`rehearse-wizflow-${process.pid}`, stack.workDir, BIN, { REHEARSE_IMAGES: 'local', NO_COLOR: '1' }, { cols: 170, rows: 60 });
+    session = await TmuxSession.start(`rehearse-wizflow-${process.pid}`, stack.workDir, BIN, { REHEARSE_IMAGES: 'local', NO_COLOR: '1' }, { cols: 170, rows: 200 });
     await session.waitFor(/Step 1 of 5/);
-    await session.keys('Enter');
+    await session.pressUntil('Enter', /Running Staging stack/);
     await session.waitFor(/Step 2 of 5/, 180_000);
 
     // Data: a read-only preview, then the type-the-name confirmation.
-    await session.keys('Enter');
+    await session.pressUntil('Enter', /Preparing Production data subset|Type staging_db to confirm/);
     const preview = await session.waitFor(/Type staging_db to confirm/, 180_000);
     expect(preview).toMatch(/TABLE\s+ROWS\s+EST\. SIZE/);
     expect(preview).toMatch(/Replace the staging database staging_db/);
@@ -34,16 +34,15 @@ describe('the full wizard', () => {
     await session.keys('Enter');
     await session.waitFor(/Step 3 of 5/, 180_000);
 
-    await session.keys('Enter');
-    await session.waitFor(/Type staging_db to confirm/, 30_000);
+    await session.pressUntil('Enter', /Type staging_db to confirm/, 30_000);
     await session.keys('-l', 'staging_db');
     await session.keys('Enter');
     await session.waitFor(/Step 4 of 5/, 300_000);
 
-    await session.keys('Enter');
+    await session.pressUntil('Enter', /Running Validation|Step 5 of 5/);
     await session.waitFor(/Step 5 of 5/, 120_000);
 
-    await session.keys('Enter');
+    await session.pressUntil('Enter', /Running Success checklist|\[exit \d+\]/);
     const end = await session.waitFor(/\[exit \d+\]/, 60_000);
     expect(end).toMatch(/✔ 5\. Success checklist\s+done/);
     expect(end).toContain('All steps finished.');

@@ -20,7 +20,7 @@ describe('the wizard in a terminal', () => {
     expect(first).toMatch(/Staging stack\s+to do/);
     expect(first).toMatch(/Production data subset\s+to do/);
 
-    await session.keys('Enter');
+    await session.pressUntil('Enter', /Running Staging stack/);
     const running = await session.waitFor(/Wrote \d+ files/, 30_000);
     expect(running).toMatch(/Preflight: Docker .*Compose v2/);
 
@@ -33,8 +33,7 @@ describe('the wizard in a terminal', () => {
     for (const service of ['app-staging', 'nginx-staging', 'postgres-staging', 'redis-staging']) stats = await session.waitFor(new RegExp(`${service}\\s+healthy\\s+\\d+\\.\\d%\\s+[\\d.]+ [KMG]iB`), 20_000);
     expect(stats).toMatch(/SERVICE\s+HEALTH\s+CPU\s+MEMORY/);
 
-    await session.keys('q');
-    const end = await session.waitFor(/\[exit \d+\]/, 10_000);
+    const end = await session.pressUntil('q', /\[exit \d+\]/, 10_000);
     expect(end).toContain('[exit 0]');
     expect(readdirSync(path.join(stack.workDir, 'staging-backups')).some((f) => f.startsWith('setup-report-'))).toBe(true);
     expect(await docker(['inspect', '-f', '{{.State.Health.Status}}', `${stack.config.project}-db-staging`])).toBe('healthy');
@@ -44,7 +43,7 @@ describe('the wizard in a terminal', () => {
     await removeStack(stack);
     session = await TmuxSession.start(`rehearse-e2e-${process.pid}`, stack.workDir, BIN, { REHEARSE_IMAGES: 'local', NO_COLOR: '1' });
     await session.waitFor(/Step 1 of 5/);
-    await session.keys('Enter');
+    await session.pressUntil('Enter', /Running Staging stack/);
     // Cancel while compose is starting containers.
     await session.waitFor(/Container \S+ +(Creat|Start|Wait)/, 30_000);
     await session.keys('C-c');

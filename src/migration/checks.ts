@@ -1,7 +1,7 @@
 // The measurements the harness compares before and after: whole-table and per-column checksums,
 // row counts, the value histogram, foreign-key orphans and unvalidated constraints.
 import type postgres from 'postgres';
-import { quoteIdent, type DbShape, type TableInfo } from '../subset/introspect.js';
+import { quoteIdent, type DbShape } from '../subset/introspect.js';
 import type { MigrationFolder } from './folder.js';
 import { eligibleCondition, logTable, targetTable } from './runner.js';
 
@@ -29,14 +29,14 @@ export async function tableChecksums(sql: postgres.Sql, shape: DbShape, skipColu
   const entries = await Promise.all(
     [...shape.tables].map(async ([key, t]): Promise<[string, TableSum]> => {
       const skip = skipColumns[key];
-      const row = skip ? rowOf(t, t.columns.map((c) => c.name).filter((c) => !skip.includes(c))) : 'x::text';
+      const row = skip ? rowOf(t.columns.map((c) => c.name).filter((c) => !skip.includes(c))) : 'x::text';
       return [key, await sumOf(sql, `${t.qualified} x`, row)];
     }),
   );
   return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
-const rowOf = (_t: TableInfo, columns: string[]) => (columns.length ? `ROW(${columns.map((c) => `x.${quoteIdent(c)}`).join(', ')})::text` : `''`);
+const rowOf = (columns: string[]) => (columns.length ? `ROW(${columns.map((c) => `x.${quoteIdent(c)}`).join(', ')})::text` : `''`);
 
 /** Tables whose row count or checksum differ; [] when equal. */
 export function diffSums(before: Sums, after: Sums): Array<{ table: string; before?: TableSum; after?: TableSum }> {

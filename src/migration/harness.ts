@@ -14,7 +14,7 @@ import type { MigrationFolder } from './folder.js';
 import { LockSampler, type LockReport } from './locks.js';
 import { keyFor } from './redis-cache.js';
 import { appliedRuns } from './rollback.js';
-import { countEligible, eligibleCondition, logTable, MigrationRunError, runPhase, runVerify, targetTable, type PhaseName, type PhaseResult, type RunnerEvent, type RunnerSettings } from './runner.js';
+import { countEligible, eligibleCondition, logTable, MigrationRunError, runPhase, runVerify, sleep, targetTable, type PhaseName, type PhaseResult, type RunnerEvent, type RunnerSettings } from './runner.js';
 import { explainStandardQueries, Workload, type ExplainResult, type WorkloadReport } from './workload.js';
 
 export const CATEGORIES = ['prerequisites', 'migration', 'integrity', 'rollback', 'performance', 'edge-cases'] as const;
@@ -545,7 +545,7 @@ export class MigrationHarness {
       await workload.start();
       try {
         this.emit({ type: 'note', message: `workload: ${w.connections} connections, measuring ${shortMs(w.beforeMs)} before the migration` });
-        await sleepFor(w.beforeMs, this.inputs.signal);
+        await sleep(w.beforeMs, this.inputs.signal);
         for (const phase of ['down', 'up'] as const) {
           const sampler = new LockSampler(this.sql, w.sampleIntervalMs);
           await sampler.start();
@@ -864,21 +864,6 @@ export interface HarnessSummary {
   categories: Record<Category, { status: TestStatus | 'not run'; tests: number; pass: number; fail: number; warn: number; skip: number }>;
   failed: string[];
   ok: boolean;
-}
-
-function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelledError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Runs every category against `inputs`; the plain entry point for tests and the benchmark. */

@@ -55,8 +55,6 @@ export interface PhaseOptions extends RunnerSettings {
   /** The backend that runs the migration, so a lock sampler can tell its locks from others'. */
   onBackend?: ((pid: number) => void) | undefined;
   redis?: { client: Redis; patterns: string[] } | undefined;
-  /** up only: skip the prelude (the target value is known to exist). */
-  skipPrelude?: boolean;
   /** For the harness's edge cases. */
   hooks?: {
     /** Inside batch `n`'s transaction, after its statements, before COMMIT. */
@@ -101,7 +99,8 @@ export class MigrationRunError extends CheckFailedError {
 }
 
 const RETRYABLE = new Set(['55P03', '40P01', '40001']);
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Waits `ms`, or rejects with CancelledError as soon as `signal` aborts. */
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(new CancelledError());
     const timer = setTimeout(() => {
@@ -287,7 +286,7 @@ export async function runPhase(phase: PhaseName, opts: PhaseOptions): Promise<Ph
   const started = performance.now();
   let preludeMs = 0;
   try {
-    if (phase === 'up' && !opts.skipPrelude) preludeMs = await runner.prelude();
+    if (phase === 'up') preludeMs = await runner.prelude();
     const bodyStart = performance.now();
     let { rows, batches } = await runner.batches(1);
     let caughtLate = 0;

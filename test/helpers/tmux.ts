@@ -32,6 +32,22 @@ export class TmuxSession {
     throw new Error(`screen never matched ${pattern} within ${timeoutMs} ms; last screen:\n${last}`);
   }
 
+  /**
+   * Presses `key` until the screen matches `pattern`: a freshly drawn Ink screen only starts
+   * reading keys a moment after it appears, so a single early key press can be lost.
+   */
+  async pressUntil(key: string, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.keys(key);
+      try {
+        return await this.waitFor(pattern, Math.min(2000, Math.max(250, deadline - Date.now())));
+      } catch (error) {
+        if (Date.now() >= deadline) throw error;
+      }
+    }
+  }
+
   async kill(): Promise<void> {
     await execa('tmux', ['kill-session', '-t', this.name], { reject: false });
   }

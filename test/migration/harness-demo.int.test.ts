@@ -156,7 +156,8 @@ describe('rehearse migrate on the demo subset', () => {
       sql,
       migration,
       runId,
-      ...migrationSettings({ batchSize: 5, lockTimeoutMs: 100, retries: 30, retryBaseMs: 20 }),
+      // 500 ms: long enough for the 10 ms lock sampler to see the wait even on a crowded machine.
+      ...migrationSettings({ batchSize: 5, lockTimeoutMs: 500, retries: 30, retryBaseMs: 20 }),
       onBackend: (pid) => sampler.addMigrationPid(pid),
       onEvent: (e) => e.type === 'retry' && firstRetry(),
     });

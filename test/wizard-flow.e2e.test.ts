@@ -31,12 +31,15 @@ describe('the full wizard', () => {
     expect(preview).toMatch(/TABLE\s+ROWS\s+EST\. SIZE/);
     expect(preview).toMatch(/Replace the staging database staging_db/);
     await session.keys('-l', 'staging_db');
-    await session.keys('Enter');
+    // Enter on its own read, after the name is on screen (one chunk "staging_db\r" is just text).
+    await session.waitFor(/> staging_db/, 10_000);
+    await session.pressUntil('Enter', /Running Production data subset|Step 3 of 5/, 30_000);
     await session.waitFor(/Step 3 of 5/, 180_000);
 
     await session.pressUntil('Enter', /Type staging_db to confirm/, 30_000);
     await session.keys('-l', 'staging_db');
-    await session.keys('Enter');
+    await session.waitFor(/> staging_db/, 10_000);
+    await session.pressUntil('Enter', /Running Migration rehearsal|Step 4 of 5/, 30_000);
     await session.waitFor(/Step 4 of 5/, 300_000);
 
     await session.pressUntil('Enter', /Running Validation|Step 5 of 5/);

@@ -95,7 +95,7 @@ async function rawUpdate(sql) {
 }
 
 async function harnessUp(sql) {
-  const r = await runPhase('up', { sql, migration, runId: `${migration.name}@bench/up1`, batchSize, includeDeleted: true, lockTimeoutMs: 60_000, retries: 3, retryBaseMs: 200 });
+  const r = await runPhase('up', { sql, migration, runId: `${migration.name}@bench/up1`, batchSize, includeDeleted: true, lockTimeoutMs: 60_000, retries: 3, retryBaseMs: 200, workMemMb: config.migration.workMemMb });
   const [logged] = await sql.unsafe(`SELECT count(*)::int AS n, pg_size_pretty(pg_total_relation_size('staging_migrations.role_migration_log')) AS size FROM staging_migrations.role_migration_log`);
   return { ...r, logged };
 }

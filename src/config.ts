@@ -169,6 +169,8 @@ export const configSchema = z
         retries: z.number().int().min(0).default(5),
         /** First backoff; doubled on each retry, with jitter. */
         retryBaseMs: z.number().int().min(1).default(200),
+        /** work_mem of the migration's transactions: a one-transaction run joins every changed row in memory. */
+        workMemMb: z.number().int().min(1).max(4096).default(64),
         /** Redis keys cached per user: "{userId}" is the user's id, "*" any text. Deleted for every changed user. */
         redisKeyPatterns: z
           .array(z.string().includes('{userId}', { message: 'must contain {userId}' }))

@@ -1,7 +1,5 @@
 // The migrate step as a listr2 task tree: connect → (dry run: plan) → back up staging → the six
 // harness categories, each with its tests streaming in → record results and write the report.
-// A category with a failed test shows as failed and the tree goes on; a crash or a cancel undoes
-// the runs still applied (or restores the backup) and stops.
 import type { ListrTask } from 'listr2';
 import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
@@ -78,7 +76,7 @@ export async function closeMigrateContext(ctx: MigrateContext): Promise<void> {
 
 export function runnerSettings(ctx: MigrateContext): RunnerSettings {
   const m = ctx.config.migration;
-  return { batchSize: ctx.batchSize, includeDeleted: m.softDeleted === 'include', lockTimeoutMs: m.lockTimeoutMs, retries: m.retries, retryBaseMs: m.retryBaseMs };
+  return { batchSize: ctx.batchSize, includeDeleted: m.softDeleted === 'include', lockTimeoutMs: m.lockTimeoutMs, retries: m.retries, retryBaseMs: m.retryBaseMs, workMemMb: m.workMemMb };
 }
 
 async function time<T>(ctx: MigrateContext, name: string, fn: () => Promise<T>): Promise<T> {
@@ -148,6 +146,7 @@ const RUN: Record<Category, (h: MigrationHarness) => Promise<TestResult[]>> = {
   'edge-cases': (h) => h.edgeCases(),
 };
 
+/** A category with a failed test shows as failed and the tree goes on; a crash or a cancel undoes the runs still applied (or restores the backup) and stops. */
 function categoryTask(category: Category, index: number): ListrTask<MigrateContext> {
   const title = `${index + 1}/6 ${CATEGORY_TITLES[category]}`;
   return {

@@ -43,6 +43,8 @@ export interface RunnerSettings {
   lockTimeoutMs: number;
   retries: number;
   retryBaseMs: number;
+  /** work_mem for the migration's transactions; the server's default when absent. */
+  workMemMb?: number | undefined;
 }
 
 export interface PhaseOptions extends RunnerSettings {
@@ -184,8 +186,9 @@ class PhaseRunner {
       await db.unsafe(
         `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', '0', true),
                 set_config('rehearse.run_id', $2, true), set_config('rehearse.batch_id', $3, true),
-                set_config('rehearse.batch_limit', $4, true), set_config('rehearse.include_deleted', $5, true)`,
-        [`${o.lockTimeoutMs}ms`, o.runId, batchId, String(o.batchSize), o.includeDeleted ? 'on' : 'off'],
+                set_config('rehearse.batch_limit', $4, true), set_config('rehearse.include_deleted', $5, true),
+                set_config('work_mem', coalesce($6, current_setting('work_mem')), true)`,
+        [`${o.lockTimeoutMs}ms`, o.runId, batchId, String(o.batchSize), o.includeDeleted ? 'on' : 'off', o.workMemMb ? `${o.workMemMb}MB` : null],
       );
       let rows = 0;
       for (let k = 0; k < statements.length; k++) {

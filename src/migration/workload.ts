@@ -1,9 +1,5 @@
-// A synthetic app load that keeps running while a migration phase does: the migration's standard
-// queries (reads) and short write transactions on the target table and on the tables that reference
-// it, each holding its row locks for a moment like an app request does. Latencies are kept per
-// window ("before", "up", "down") to compare. Writes set columns to their own values, so the data
-// (and every checksum) is the same afterwards; a BEFORE UPDATE trigger that stamps a column would
-// break that, and the harness's checksum test after the workload would say so.
+// A synthetic app load that keeps running while a migration phase does (standard queries, short
+// write transactions on the target and its referencing tables), with latencies per window.
 import type postgres from 'postgres';
 import { quoteIdent, type DbShape } from '../subset/introspect.js';
 import type { MigrationFolder } from './folder.js';
@@ -101,7 +97,9 @@ export class Workload {
         throw error;
       }
     };
-    // Row locks on the rows the migration changes, and on other ones.
+    // Row locks on the rows the migration changes, and on other ones. Writes set columns to their own
+    // values, so the data (and every checksum) is the same afterwards; a BEFORE UPDATE trigger that
+    // stamps a column would break that, and the checksum test after the workload would say so.
     ops.push({ kind: 'write', run: write(`UPDATE ${table} SET ${col} = ${col} WHERE ${id} = $1`) });
     // The related tables: rows of one user in each table that references the target.
     const targetKey = m.meta.target.schema === 'public' ? m.meta.target.table : `${m.meta.target.schema}.${m.meta.target.table}`;

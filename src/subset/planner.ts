@@ -50,12 +50,15 @@ export interface SubsetPlan {
   estimatedBytes: number;
   loadOrder: string[];
   warnings: string[];
-  /** table → (row key → values). Row keys are the primary key, or ctid for tables without one. */
-  selection: Map<string, Map<string, RowValues>>;
+  /** table → the keys of its selected rows (the primary key, or ctid for tables without one) → whether the row was followed downward. */
+  selection: Map<string, Map<string, boolean>>;
 }
 
 const SEP = '\u0001';
+/** Keys inlined per query. */
 const BATCH = 5000;
+/** Rows one downward query may return (parents × cap), so a result never holds a whole table. */
+const DOWN_ROWS_PER_QUERY = 50_000;
 
 /** The SQL expression that identifies a row of `t` within one snapshot. */
 export const rowKeyColumns = (t: TableInfo) => (t.primaryKey.length ? t.primaryKey : ['ctid']);
@@ -76,7 +79,8 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
     if (col && !seedTable.columns.some((c) => c.name === col)) throw new UserError(`Production table "${opts.seed.table}" has no column "${col}".`, { tryThis: `Set data.seed.* to the real column names (columns: ${seedTable.columns.map((c) => c.name).join(', ')}).` });
   }
 
-  const selection = new Map<string, Map<string, RowValues>>([...shape.tables.keys()].map((k) => [k, new Map()]));
+  // Only row keys stay for the whole run; a row's values live in the work queues until followed.
+  const selection = new Map<string, Map<string, boolean>>([...shape.tables.keys()].map((k) => [k, new Map()]));
   const reasons = new Map<string, Record<string, number>>([...shape.tables.keys()].map((k) => [k, {}]));
   const warnings: string[] = [];
   // Columns worth remembering per table: its row key plus every column a reference uses.
@@ -99,22 +103,38 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
   };
   const keyOf = (table: string, row: RowValues) => rowKeyColumns(shape.tables.get(table)!).map((c) => row[c]).join(SEP);
 
-  /** Adds rows; returns the ones that were new. */
-  const add = (table: string, rows: RowValues[], reason: string): RowValues[] => {
+  // Ids of every selected user, to count the ones pulled in as parents (the row key may be another column).
+  const seedTableIds = new Set<string>();
+  kept.get(opts.seed.table)!.add(opts.seed.idColumn);
+
+  /**
+   * Adds rows. `fresh`: new to the subset (their parents are still to fetch). `downward`: rows found
+   * going down that were not followed down yet, including ones an upward fetch found first, so the
+   * downward closure does not depend on the order the work is done in.
+   */
+  const add = (table: string, rows: RowValues[], reason: string, goingDown: boolean) => {
     const sel = selection.get(table)!;
     const fresh: RowValues[] = [];
+    const downward: RowValues[] = [];
     for (const row of rows) {
       delete row.__rn;
       const key = keyOf(table, row);
-      if (sel.has(key)) continue;
-      sel.set(key, row);
-      fresh.push(row);
+      const followed = sel.get(key);
+      if (followed === undefined) {
+        sel.set(key, goingDown);
+        if (table === opts.seed.table) seedTableIds.add(row[opts.seed.idColumn]!);
+        fresh.push(row);
+        if (goingDown) downward.push(row);
+      } else if (goingDown && !followed) {
+        sel.set(key, true);
+        downward.push(row);
+      }
     }
     if (fresh.length) {
       const r = reasons.get(table)!;
       r[reason] = (r[reason] ?? 0) + fresh.length;
     }
-    return fresh;
+    return { fresh, downward };
   };
 
   // 1. Seed users.
@@ -123,7 +143,7 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
   for (let i = 0; i < seedUsers.length; i += BATCH) {
     seedRows.push(...(await fetchRows(opts.seed.table, tupleMatch(seedTable, [opts.seed.idColumn], seedUsers.slice(i, i + BATCH).map((u) => [u.id])))));
   }
-  const seeded = add(opts.seed.table, seedRows, 'seed');
+  const { fresh: seeded } = add(opts.seed.table, seedRows, 'seed', true);
   opts.onProgress?.(`chose ${seeded.length} seed users`);
 
   // 2. Closure. Downward work: rows whose children we still follow (seed and rows found downward).
@@ -154,13 +174,14 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
       const child = shape.tables.get(fk.child)!;
       const tuples = tuplesFor(item.rows, fk.parentColumns);
       const cap = opts.caps[fk.child] ?? opts.defaultCap;
-      for (let i = 0; i < tuples.length; i += BATCH) {
-        const rows = await fetchRows(fk.child, tupleMatch(child, fk.childColumns, tuples.slice(i, i + BATCH)), { partitionBy: fk.childColumns, cap });
-        const fresh = add(fk.child, rows, `references ${fk.parent} (${fk.name})`);
-        if (fresh.length) {
-          down.push({ table: fk.child, rows: fresh, depth: item.depth + 1 });
-          up.push({ table: fk.child, rows: fresh });
-        }
+      const parentsPerQuery = Math.max(1, Math.min(BATCH, Math.floor(DOWN_ROWS_PER_QUERY / cap)));
+      for (let i = 0; i < tuples.length; i += parentsPerQuery) {
+        const rows = await fetchRows(fk.child, tupleMatch(child, fk.childColumns, tuples.slice(i, i + parentsPerQuery)), { partitionBy: fk.childColumns, cap });
+        const { fresh, downward } = add(fk.child, rows, `references ${fk.parent} (${fk.name})`, true);
+        // Queue downward work only where there is some: a row waiting in a queue holds its values.
+        if (downward.length && item.depth + 1 < opts.maxDepth && childrenOf(fk.child).length) down.push({ table: fk.child, rows: downward, depth: item.depth + 1 });
+        if (fresh.length) up.push({ table: fk.child, rows: fresh });
+        await drainUp();
       }
     }
   };
@@ -174,16 +195,19 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
       const tuples = tuplesFor(item.rows, fk.childColumns).filter((t) => !targetsKey || !sel.has(t.join(SEP)));
       for (let i = 0; i < tuples.length; i += BATCH) {
         const rows = await fetchRows(fk.parent, tupleMatch(parent, fk.parentColumns, tuples.slice(i, i + BATCH)));
-        const fresh = add(fk.parent, rows, `referenced by ${fk.child} (${fk.name})`);
+        const { fresh } = add(fk.parent, rows, `referenced by ${fk.child} (${fk.name})`, false);
         if (fresh.length) up.push({ table: fk.parent, rows: fresh });
       }
     }
   };
 
-  while (down.length || up.length) {
-    if (down.length) await followDown(down.shift()!);
-    else await followUp(up.shift()!);
+  // Upward work is done as soon as it appears (it only ever adds upward work), so a row's values are
+  // dropped soon after it was found; downward work stays breadth-first.
+  async function drainUp() {
+    while (up.length) await followUp(up.pop()!);
   }
+  await drainUp();
+  while (down.length) await followDown(down.shift()!);
 
   // 3. Accounting.
   const sizes = (await tx.unsafe(
@@ -197,7 +221,7 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
   });
 
   const seedIds = new Set(seedUsers.map((u) => u.id));
-  const pulledIds = [...selection.get(opts.seed.table)!.values()].map((r) => r[opts.seed.idColumn]!).filter((id) => !seedIds.has(id));
+  const pulledIds = [...seedTableIds].filter((id) => !seedIds.has(id));
   const pulledRoles: Record<string, number> = {};
   for (let i = 0; i < pulledIds.length; i += BATCH) {
     const rows = await fetchRoleCounts(tx, seedTable, opts.seed, pulledIds.slice(i, i + BATCH));

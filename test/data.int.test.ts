@@ -7,11 +7,14 @@ import { execa } from 'execa';
 import { Listr } from 'listr2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STAGING_PASSWORD_HASH } from '../src/anonymize/index.js';
-import { loadConfig } from '../src/config.js';
+import { effectiveRules, loadConfig } from '../src/config.js';
+import { verifyLoad } from '../src/data/verify.js';
 import { demoConnectionUrl, demoSql } from '../src/demo/demo-db.js';
 import { openProduction, openSnapshot } from '../src/production.js';
 import { fingerprint } from '../src/restore.js';
 import { stagingSql } from '../src/staging-db.js';
+import { introspect } from '../src/subset/introspect.js';
+import { planSubset } from '../src/subset/planner.js';
 import { dataTasks, newDataContext } from '../tasks/data-tasks.js';
 import { removeDemo, scratchPostgres, type ScratchPostgres } from './helpers/demo.js';
 import { rehearse, removeStack, testStack } from './helpers/stack.js';
@@ -119,6 +122,50 @@ describe('rehearse data on the demo production', () => {
     const dump = await stagingDumpText();
     const leaked = [...prodEmails].filter((e) => dump.includes(e));
     expect(leaked).toEqual([]);
+  });
+
+  it('the leak scan finds a production value left in staging, row by row, across rows and inside free text', async () => {
+    const { config } = loadConfig({ cwd: stack.workDir, env: stack.env });
+    const prod = openProduction(demoConnectionUrl(config), { statementTimeoutMs: 60_000, max: 1 });
+    const snapshot = await openSnapshot(prod);
+    const sql = staging();
+    try {
+      const shape = await introspect(snapshot.tx, config.data.schemas);
+      const d = config.data;
+      const plan = await planSubset(snapshot.tx, shape, { maxUsers: d.maxUsers, seed: d.seed, caps: d.caps, defaultCap: d.defaultCap, maxDepth: d.maxDepth });
+      const verify = () => verifyLoad(sql, snapshot.tx, shape, plan, { schemas: d.schemas, rules: effectiveRules(config), seed: d.seed, stagingEmailDomain: 'staging.local' });
+      const leakCheck = async () => (await verify()).find((c) => c.name.startsWith('leak scan'))!;
+      expect((await leakCheck()).ok).toBe(true);
+
+      const [a, b] = await sql`SELECT id, name, email FROM users ORDER BY id LIMIT 2`;
+      const original = await snapshot.tx`SELECT id, name, email FROM users WHERE id IN (${a!.id}, ${b!.id}) ORDER BY id`;
+      const [outsider] = await snapshot.tx`SELECT email FROM users WHERE id <> ${a!.id} AND id <> ${b!.id} ORDER BY id LIMIT 1`;
+      const [note] = await sql`SELECT id, message FROM notifications WHERE message IS NOT NULL LIMIT 1`;
+      try {
+        // a's own name and e-mail back (row by row); b holds somebody else's production e-mail
+        // (across rows); a notification quotes a production address (free text).
+        await sql`UPDATE users SET name = ${original[0]!.name}, email = ${original[0]!.email} WHERE id = ${a!.id}`;
+        await sql`UPDATE users SET email = ${outsider!.email} WHERE id = ${b!.id}`;
+        await sql`UPDATE notifications SET message = ${`write to ${original[1]!.email} today`} WHERE id = ${note!.id}`;
+        const leak = await leakCheck();
+        expect(leak.ok).toBe(false);
+        const data = leak.data as { leaks: Record<string, number>; productionEmailMatches: number };
+        expect(data.leaks['users.name']).toBe(1);
+        // a's own (row by row), then a's and the outsider's found in production (across rows).
+        expect(data.leaks['users.email']).toBe(3);
+        expect(data.productionEmailMatches).toBeGreaterThanOrEqual(1);
+        expect(leak.detail).toContain('users.email (3)');
+      } finally {
+        await sql`UPDATE users SET name = ${a!.name}, email = ${a!.email} WHERE id = ${a!.id}`;
+        await sql`UPDATE users SET email = ${b!.email} WHERE id = ${b!.id}`;
+        await sql`UPDATE notifications SET message = ${note!.message} WHERE id = ${note!.id}`;
+      }
+      expect((await leakCheck()).ok).toBe(true);
+    } finally {
+      await snapshot.close();
+      await prod.end({ timeout: 2 });
+      await sql.end({ timeout: 2 });
+    }
   });
 
   it('refuses every write through the production connection', async () => {

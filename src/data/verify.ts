@@ -5,7 +5,7 @@ import type postgres from 'postgres';
 import { ruleNameOf, type AnonymizeRules, findRule } from '../anonymize/index.js';
 import type { ReadOnlyTx } from '../production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
-import type { SeedOptions, SubsetPlan } from '../subset/planner.js';
+import { tupleMatch, type SeedOptions, type SubsetPlan } from '../subset/planner.js';
 import { arrayLiteral, sqlString } from '../subset/sql-literals.js';
 
 export interface CheckResult {
@@ -16,6 +16,7 @@ export interface CheckResult {
 }
 
 const BATCH = 2000;
+const SEP = '\u0001';
 const WHOLE_VALUE_RULES = new Set(['email', 'name', 'firstName', 'lastName', 'phone', 'ip', 'token', 'secret', 'dateOfBirth', 'city', 'postalCode', 'url']);
 const HIGH_ENTROPY_RULES = new Set(['email', 'token', 'secret', 'url']);
 
@@ -69,21 +70,20 @@ export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, 
       const c = quoteIdent(col.name);
       let hits = 0;
       if (pk.length) {
-        const keyExpr = pk.map((k) => `${quoteIdent(k)}::text`).join(` || '\u0001' || `);
-        const rows = (await staging.unsafe(`SELECT ${keyExpr} AS k, ${c}::text AS v FROM ${t.qualified} WHERE ${c} IS NOT NULL`)) as unknown as Array<{ k: string; v: string }>;
-        scanned += rows.length;
-        for (let i = 0; i < rows.length; i += BATCH) {
-          const batch = rows.slice(i, i + BATCH);
-          const prod = (await production.unsafe(`SELECT ${keyExpr} AS k, ${c}::text AS v FROM ${t.qualified} WHERE (${keyExpr}) = ANY(${sqlString(arrayLiteral(batch.map((r) => r.k)))}::text[])`)) as unknown as Array<{ k: string; v: string | null }>;
-          const original = new Map(prod.map((r) => [r.k, r.v]));
-          hits += batch.filter((r) => original.get(r.k) === r.v).length;
+        // Streamed from staging a batch at a time; production is looked up by its typed key, so by index.
+        const keySelect = pk.map((k, i) => `${quoteIdent(k)}::text AS k${i}`).join(', ');
+        const keyOf = (r: Record<string, string | null>) => pk.map((_, i) => r[`k${i}`]);
+        for await (const rows of staging.unsafe(`SELECT ${keySelect}, ${c}::text AS v FROM ${t.qualified} WHERE ${c} IS NOT NULL`).cursor(BATCH)) {
+          scanned += rows.length;
+          const prod = await production.unsafe(`SELECT ${keySelect}, ${c}::text AS v FROM ${t.qualified} WHERE ${tupleMatch(t, pk, rows.map(keyOf))}`);
+          const original = new Map(prod.map((r) => [keyOf(r).join(SEP), r.v]));
+          hits += rows.filter((r) => original.get(keyOf(r).join(SEP)) === r.v).length;
         }
       }
       if (HIGH_ENTROPY_RULES.has(ruleNameOf(rule))) {
-        const values = ((await staging.unsafe(`SELECT DISTINCT ${c}::text AS v FROM ${t.qualified} WHERE ${c} IS NOT NULL`)) as unknown as Array<{ v: string }>).map((r) => r.v);
-        if (!pk.length) scanned += values.length;
-        for (let i = 0; i < values.length; i += BATCH) {
-          const [row] = (await production.unsafe(`SELECT count(*)::int AS n FROM ${t.qualified} WHERE ${c}::text = ANY(${sqlString(arrayLiteral(values.slice(i, i + BATCH)))}::text[])`)) as unknown as Array<{ n: number }>;
+        for await (const rows of staging.unsafe(`SELECT DISTINCT ${c}::text AS v FROM ${t.qualified} WHERE ${c} IS NOT NULL`).cursor(BATCH)) {
+          if (!pk.length) scanned += rows.length;
+          const [row] = (await production.unsafe(`SELECT count(*)::int AS n FROM ${t.qualified} WHERE ${c}::text = ANY(${sqlString(arrayLiteral(rows.map((r) => r.v as string)))}::text[])`)) as unknown as Array<{ n: number }>;
           hits += row!.n;
         }
       }
@@ -95,8 +95,13 @@ export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, 
   for (const t of shape.tables.values()) {
     const textual = t.columns.filter((c) => ['text', 'character varying', 'json', 'jsonb', 'ARRAY', 'citext'].includes(c.dataType) || ['text', 'varchar', 'json', 'jsonb', 'citext', '_text', '_varchar'].includes(c.udtName));
     for (const col of textual) {
-      const rows = (await staging.unsafe(`SELECT DISTINCT m[1] AS email FROM ${t.qualified}, regexp_matches(${quoteIdent(col.name)}::text, '([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,})', 'g') AS m`)) as unknown as Array<{ email: string }>;
-      for (const r of rows) if (!r.email.toLowerCase().endsWith(`@${opts.stagingEmailDomain}`)) foreign.add(r.email.toLowerCase());
+      // Staging's own addresses are filtered out in SQL: there is one per user, and only the others matter.
+      const rows = (await staging.unsafe(
+        `SELECT DISTINCT lower(m[1]) AS email FROM ${t.qualified}, regexp_matches(${quoteIdent(col.name)}::text, '([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,})', 'g') AS m
+         WHERE right(lower(m[1]), length($1)) <> $1`,
+        [`@${opts.stagingEmailDomain.toLowerCase()}`],
+      )) as unknown as Array<{ email: string }>;
+      for (const r of rows) foreign.add(r.email);
     }
   }
   let productionEmails = 0;

@@ -39,10 +39,12 @@ const child = spawn(bin, ['data', '--yes', '--max-users', String(subsetUsers)], 
 let stdout = '';
 child.stdout.on('data', (d) => (stdout += d));
 let peakKb = 0;
+const rssSamples = []; // [ms since start, KiB]
 const sampler = setInterval(() => {
   try {
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
     peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    rssSamples.push([performance.now() - t, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)]);
   } catch {}
 }, 100);
 const code = await new Promise((resolve) => child.on('exit', resolve));
@@ -99,6 +101,17 @@ console.log(`rehearse  load phase (anonymize + COPY + FKs + sequences) ${seconds
 console.log(`          anonymizer's own share: ${seconds(report.load.anonymizeMs)} (${((report.load.anonymizeMs / loadMs) * 100).toFixed(0)} % of the load)`);
 console.log(`rehearse  whole step (plan, backups, schema, load, verify, restore proof) ${seconds(totalMs)}`);
 console.log(`rehearse  peak RSS ${(peakKb / 1024).toFixed(0)} MiB`);
+// The phases run one after the other, so the samples map onto them (give or take the start-up).
+let phaseStart = 0;
+const startupMs = totalMs - Object.values(report.timingsMs).reduce((a, b) => a + b, 0);
+const phasePeaks = Object.entries(report.timingsMs).map(([phase, ms], i) => {
+  const from = i === 0 ? 0 : startupMs + phaseStart;
+  phaseStart += ms;
+  const to = startupMs + phaseStart;
+  const peak = Math.max(0, ...rssSamples.filter(([at]) => at >= from && at < to).map(([, kb]) => kb));
+  return `${phase} ${(peak / 1024).toFixed(0)}`;
+});
+console.log(`          peak RSS per phase (MiB): ${phasePeaks.join(', ')}`);
 console.log('timings (ms):', JSON.stringify(report.timingsMs));
 run(bin, ['down', '--volumes', '--yes', '--no-backup']);
 run(bin, ['demo', '--down', '--yes']);

@@ -158,6 +158,8 @@ export function dataTasks(): ListrTask<DataContext>[] {
             if (error instanceof UserError) throw error;
             throw new CheckFailedError(`Loading the subset failed and was rolled back: staging is exactly as it was before this step. (${(error as Error).message})`, { tryThis: 'Fix the cause above and run `rehearse data` again.' });
           }
+          // The load was the keys' last user: on a large subset they are millions of strings.
+          ctx.plan!.selection.clear();
           const l = ctx.load;
           task.title = `Loaded ${n(l.tables.reduce((s, t) => s + t.rows, 0))} rows into ${l.tables.length} tables in ${(l.ms / 1000).toFixed(1)} s (anonymizer ${(l.anonymizeMs / 1000).toFixed(1)} s)`;
         }),

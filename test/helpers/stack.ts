@@ -48,4 +48,8 @@ export async function docker(args: string[]): Promise<string> {
 /** Best-effort teardown: containers, network and volumes of a test stack. */
 export async function removeStack(stack: TestStack): Promise<void> {
   await execa('docker', ['compose', '-p', `${stack.config.project}-staging`, '-f', path.join(stack.workDir, 'docker-compose.staging.yml'), '--profile', 'admin', '--profile', 'monitoring', 'down', '--volumes', '--remove-orphans', '-t', '2'], { reject: false, cwd: stack.workDir });
+  // A fresh workspace has no compose file yet: what an interrupted earlier run left goes by name.
+  const { stdout } = await execa('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${stack.config.project}-staging`], { reject: false });
+  if (stdout.trim()) await execa('docker', ['rm', '-f', ...stdout.trim().split('\n')], { reject: false });
+  await execa('docker', ['volume', 'rm', '-f', ...Object.values(stack.config.volumes)], { reject: false });
 }

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { CancelledError, ExitCode, SubprocessError, UserError, isAbortError } from './errors.js';
 import { version } from './version.js';
+import { writeResult } from './commands/interaction.js';
 
 interface Globals {
   config?: string;
@@ -28,12 +29,6 @@ async function mode(globals: Globals) {
   return outputMode(globals);
 }
 
-function printJson(value: unknown) {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
-
-const NOT_BUILT: Record<string, string> = {
-};
 
 export function buildProgram(): Command {
   const program = new Command('rehearse')
@@ -80,7 +75,7 @@ export function buildProgram(): Command {
       const { runSetup } = await import('./commands/setup.js');
       const ctx = await runSetup(config, { mode: await mode(globals), signal: controller.signal, regenerateCerts: !!opts.regenerateCerts });
       const result = { ok: true, report: ctx.reportFile, urls: ctx.status?.urls, containers: ctx.status?.containers.map((c) => ({ name: c.name, health: c.health })) };
-      if (globals.json) process.stdout.write(JSON.stringify({ type: 'result', ...result }) + '\n');
+      if (globals.json) writeResult(result);
       else {
         const { formatStatus } = await import('./commands/status.js');
         process.stdout.write(`\nStaging is up.\n${formatStatus(ctx.status!)}\nReport: ${ctx.reportFile}\n`);
@@ -134,7 +129,7 @@ export function buildProgram(): Command {
       const ctx = await runData(config, { dryRun: !!opts.dryRun, ...(opts.maxUsers !== undefined ? { maxUsers: opts.maxUsers } : {}), flags: globals, mode: await mode(globals), signal: controller.signal });
       if (globals.json) {
         const { dataSummary } = await import('../tasks/data-tasks.js');
-        process.stdout.write(JSON.stringify({ type: 'result', ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, summary: dataSummary(ctx) }) + '\n');
+        writeResult({ ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, summary: dataSummary(ctx) });
       } else if (opts.dryRun) process.stdout.write(`\nDry run: nothing was written.\n${formatPlan(ctx)}`);
       else process.stdout.write(`\nStaging holds the anonymized subset.\n${formatPlan(ctx)}Report: ${ctx.reportFile}\n`);
     });
@@ -146,7 +141,7 @@ export function buildProgram(): Command {
       const { config } = await loadEffectiveConfig(globals);
       const { runBackup } = await import('./commands/data.js');
       const backup = await runBackup(config, controller.signal);
-      if (globals.json) printJson({ type: 'result', ok: true, ...backup });
+      if (globals.json) writeResult({ ok: true, ...backup });
       else process.stdout.write(`Backup: ${backup.file} (${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\n`);
     });
   data
@@ -158,7 +153,7 @@ export function buildProgram(): Command {
       const { config } = await loadEffectiveConfig(globals);
       const { runRestore } = await import('./commands/data.js');
       const result = await runRestore(config, file, globals, controller.signal);
-      if (globals.json) printJson({ type: 'result', ok: true, ...result });
+      if (globals.json) writeResult({ ok: true, ...result });
       else process.stdout.write(`Restored ${result.restored}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
     });
 
@@ -174,7 +169,7 @@ export function buildProgram(): Command {
       const { config } = await loadEffectiveConfig(globals);
       const { runMigrate, formatPlan, formatSummary } = await import('./commands/migrate.js');
       const ctx = await runMigrate(config, { dryRun: !!opts.dryRun, verbose: !!opts.verbose, batchSize: opts.batchSize, migration: opts.migration, flags: globals, mode: await mode(globals), signal: controller.signal });
-      if (globals.json) process.stdout.write(JSON.stringify({ type: 'result', ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, plan: ctx.plan, summary: ctx.harness?.summary() }) + '\n');
+      if (globals.json) writeResult({ ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, plan: ctx.plan, summary: ctx.harness?.summary() });
       else if (opts.dryRun) process.stdout.write(`\nDry run: nothing was changed.\n${formatPlan(ctx.plan!)}`);
       else process.stdout.write(`\nMigration rehearsal passed: ${ctx.migration!.name} is applied on staging.\n${formatSummary(ctx)}Report: ${ctx.reportFile}\n`);
     });
@@ -188,7 +183,7 @@ export function buildProgram(): Command {
       const { runMigrateRollback } = await import('./commands/migrate.js');
       const result = await runMigrateRollback(config, { migration: opts.migration, flags: globals, signal: controller.signal });
       const p = result.proof;
-      if (globals.json) printJson({ type: 'result', ok: true, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: p });
+      if (globals.json) writeResult({ ok: true, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: p });
       else
         process.stdout.write(
           `Rolled back ${result.runs.map((r) => `${r.runId} (${r.result.rows} rows)`).join(', ')}.\n` +
@@ -244,7 +239,7 @@ export function buildProgram(): Command {
       const { config } = await loadEffectiveConfig(globals);
       const { runReport } = await import('./commands/report.js');
       const result = await runReport(config);
-      if (globals.json) printJson({ type: 'result', ok: true, ...result });
+      if (globals.json) writeResult({ ok: true, ...result });
       else process.stdout.write(`${result.ready ? 'GO' : 'NO-GO'}.\nReport: ${result.markdown}\n        ${result.html}\n`);
     });
 
@@ -266,22 +261,10 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config, source } = await loadEffectiveConfig(globals);
       const { describeConfig } = await import('./commands/config.js');
-      if (globals.json) printJson(describeConfig(config, source));
+      if (globals.json) process.stdout.write(JSON.stringify(describeConfig(config, source), null, 2) + '\n');
       else process.stdout.write((await import('yaml')).stringify(describeConfig(config, source)));
     });
 
-  for (const [name, what] of Object.entries(NOT_BUILT)) {
-    program
-      .command(name)
-      .description(`${what} (not built yet)`)
-      .allowUnknownOption()
-      .allowExcessArguments()
-      .action(() => {
-        throw new UserError(`\`rehearse ${name}\` is not built yet in this version (${version}).`, {
-          tryThis: 'Today `rehearse setup`, `status`, `logs`, `down` and `config` work; see the README for the plan.',
-        });
-      });
-  }
   return program;
 }
 
@@ -294,14 +277,14 @@ function parseIntArg(flag: string, value: string): number {
 export function renderError(error: unknown, json: boolean): number {
   if (error instanceof CancelledError || isAbortError(error)) {
     const note = error instanceof CancelledError ? error.stateNote : undefined;
-    if (json) process.stdout.write(JSON.stringify({ type: 'result', ok: false, cancelled: true, note }) + '\n');
+    if (json) writeResult({ ok: false, cancelled: true, note });
     else process.stderr.write(`Cancelled.${note ? ' ' + note : ''}\n`);
     return ExitCode.cancelled;
   }
   if (error instanceof UserError) {
     if (json) {
       const extra = error instanceof SubprocessError ? { command: error.command, stderr: error.stderr } : {};
-      process.stdout.write(JSON.stringify({ type: 'result', ok: false, error: error.message, details: error.details, tryThis: error.tryThis, causes: error.causes, exitCode: error.exitCode, ...extra }) + '\n');
+      writeResult({ ok: false, error: error.message, details: error.details, tryThis: error.tryThis, causes: error.causes, exitCode: error.exitCode, ...extra });
     } else {
       const lines = [`✖ ${error.message}`];
       if (error.details) lines.push(...error.details.split('\n').map((l) => `  ${l}`));

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { computeChecklist, type Checklist } from '../checklist.js';
 import { dockerClient } from '../docker.js';
 import { CheckFailedError } from '../errors.js';
-import { canPrompt } from './interaction.js';
+import { canPrompt, writeResult } from './interaction.js';
 
 const SYMBOL = { met: '✔', 'not met': '✖', unknown: '?', 'n/a': '–' } as const;
 
@@ -29,7 +29,8 @@ export async function runChecklist(config: Config, opts: { watch: boolean; json:
     checklist = await renderLiveChecklist(compute);
   } else {
     checklist = await compute();
-    process.stdout.write(opts.json ? JSON.stringify({ type: 'result', ok: checklist.ready, ...checklist }, null, 2) + '\n' : formatChecklist(checklist));
+    if (opts.json) writeResult({ ok: checklist.ready, ...checklist });
+    else process.stdout.write(formatChecklist(checklist));
   }
   if (!checklist.ready && opts.json) process.exitCode = 1;
   else if (!checklist.ready) {

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { demoDown, demoNames, demoUp } from '../demo/demo-db.js';
 import type { DemoProgress } from '../demo/progress.js';
 import { confirmDangerous } from './confirm.js';
-import type { GlobalFlags } from './interaction.js';
+import { writeResult, type GlobalFlags } from './interaction.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
 
@@ -25,7 +25,7 @@ export async function runDemo(config: Config, opts: { users: number; seed: numbe
   };
   const result = await demoUp(config, { users: opts.users, seed: opts.seed, reload: opts.reload, signal: opts.signal, onProgress: emit });
   const { url: _secretUrl, ...printable } = result;
-  if (opts.json) process.stdout.write(JSON.stringify({ type: 'result', ok: true, ...printable }) + '\n');
+  if (opts.json) writeResult({ ok: true, ...printable });
   else
     process.stdout.write(
       `\nDemo production is up: ${result.displayUrl}\n` +

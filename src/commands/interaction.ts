@@ -20,3 +20,8 @@ export function outputMode(flags: GlobalFlags, env = process.env): OutputMode {
   if (flags.yes || !process.stderr.isTTY || isCI(env)) return 'plain';
   return 'fancy';
 }
+
+/** The `--json` result: one line on stdout, after the event lines (`redact` masks secrets in it). */
+export function writeResult(result: { ok: boolean } & Record<string, unknown>, redact: (text: string) => string = (text) => text): void {
+  process.stdout.write(redact(JSON.stringify({ type: 'result', ...result })) + '\n');
+}

@@ -11,6 +11,7 @@ import { parseCategories, summarize } from '../validate/index.js';
 import { CATEGORY_TITLES, type CheckResult } from '../validate/types.js';
 import { newValidateContext, validateTasks, validationRunOf, type ValidateContext } from '../../tasks/validate-tasks.js';
 import { runTasks, type OutputMode } from '../../tasks/run-tasks.js';
+import { writeResult } from './interaction.js';
 
 export interface ValidateOptions {
   quick: boolean;
@@ -74,8 +75,8 @@ export async function runValidate(config: Config, opts: ValidateOptions): Promis
   const run = validationRunOf(ctx);
   const summary = summarize(run.results);
   if (opts.json) {
-    const result = { type: 'result', ok: summary.ok, report: ctx.reportFile, junit: ctx.junitFile, quick: run.quick, summary: { total: summary.total, ...summary.counts, requiredFailed: summary.requiredFailed.map((r) => r.id) }, timingsMs: run.timingsMs, checks: run.results };
-    process.stdout.write(redact(JSON.stringify(result), env) + '\n');
+    const result = { ok: summary.ok, report: ctx.reportFile, junit: ctx.junitFile, quick: run.quick, summary: { total: summary.total, ...summary.counts, requiredFailed: summary.requiredFailed.map((r) => r.id) }, timingsMs: run.timingsMs, checks: run.results };
+    writeResult(result, (text) => redact(text, env));
     if (!summary.ok) process.exitCode = ExitCode.checkFailed;
     return;
   }

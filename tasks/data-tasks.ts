@@ -18,6 +18,7 @@ import { stagingSql } from '../src/staging-db.js';
 import { introspect, type DbShape } from '../src/subset/introspect.js';
 import { planSubset, type SubsetPlan } from '../src/subset/planner.js';
 import { version } from '../src/version.js';
+import { timePhase } from './run-tasks.js';
 
 export interface DataContext {
   config: Config;
@@ -54,15 +55,6 @@ export async function closeDataContext(ctx: DataContext): Promise<void> {
   ctx.snapshot = undefined;
 }
 
-async function time<T>(ctx: DataContext, name: string, fn: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  try {
-    return await fn();
-  } finally {
-    ctx.timings[name] = Math.round(performance.now() - start);
-  }
-}
-
 const n = (x: number) => x.toLocaleString('en-US');
 
 export function dataTasks(): ListrTask<DataContext>[] {
@@ -70,7 +62,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
     {
       title: 'Connect to production (read-only) and staging',
       task: (ctx, task) =>
-        time(ctx, 'connect', async () => {
+        timePhase(ctx, 'connect', async () => {
           const { config } = ctx;
           ctx.production = resolveProduction(config);
           ctx.prodSql = openProduction(ctx.production.url, { statementTimeoutMs: config.production.statementTimeoutMs, max: 2 });
@@ -94,7 +86,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
     {
       title: 'Read production\'s schema and check anonymization coverage',
       task: (ctx, task) =>
-        time(ctx, 'coverage', async () => {
+        timePhase(ctx, 'coverage', async () => {
           const tx = ctx.snapshot!.tx;
           ctx.shape = await introspect(tx, ctx.config.data.schemas);
           if (!ctx.shape.tables.size) throw new UserError(`Production has no tables in schema(s) ${ctx.config.data.schemas.join(', ')}.`, { tryThis: 'Check data.schemas and the database in PRODUCTION_DATABASE_URL.' });
@@ -106,7 +98,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
     {
       title: 'Plan an FK-complete subset',
       task: (ctx, task) =>
-        time(ctx, 'plan', async () => {
+        timePhase(ctx, 'plan', async () => {
           const d = ctx.config.data;
           ctx.plan = await planSubset(ctx.snapshot!.tx, ctx.shape!, {
             maxUsers: ctx.maxUsers,
@@ -125,7 +117,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
       title: 'Back up staging before replacing anything',
       skip: (ctx) => ctx.dryRun && 'dry run',
       task: (ctx, task) =>
-        time(ctx, 'backupBefore', async () => {
+        timePhase(ctx, 'backupBefore', async () => {
           ctx.backupBefore = await backupStaging(ctx.config, ctx.signal);
           task.title = `Backed up staging: ${ctx.backupBefore.file} (${(ctx.backupBefore.bytes / 1024).toFixed(1)} KiB)`;
         }),
@@ -134,7 +126,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
       title: 'Copy the subset into staging (one transaction)',
       skip: (ctx) => ctx.dryRun && 'dry run',
       task: (ctx, task) =>
-        time(ctx, 'load', async () => {
+        timePhase(ctx, 'load', async () => {
           const { config } = ctx;
           let schemaSql: string | undefined;
           let extensions: string[] = [];
@@ -168,7 +160,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
       title: 'Verify: row counts, orphans, constraints, leak scan, test users',
       skip: (ctx) => ctx.dryRun && 'dry run',
       task: (ctx, task) =>
-        time(ctx, 'verify', async () => {
+        timePhase(ctx, 'verify', async () => {
           ctx.checks = await verifyLoad(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
             schemas: ctx.config.data.schemas,
             rules: effectiveRules(ctx.config),
@@ -191,7 +183,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
       title: 'Prove the backup procedure: back up, restore into a scratch database, compare',
       skip: (ctx) => ctx.dryRun && 'dry run',
       task: (ctx, task) =>
-        time(ctx, 'restoreProof', async () => {
+        timePhase(ctx, 'restoreProof', async () => {
           // Production is not needed any more: end the snapshot now, before the server's
           // idle-in-transaction timeout ends it for us during a long restore.
           await ctx.snapshot?.close();

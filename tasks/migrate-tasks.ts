@@ -17,6 +17,7 @@ import { writeReport } from '../src/reports.js';
 import { restoreStaging } from '../src/restore.js';
 import { stagingRedis, stagingSql } from '../src/staging-db.js';
 import { version } from '../src/version.js';
+import { timePhase } from './run-tasks.js';
 
 export interface MigrateContext {
   config: Config;
@@ -77,15 +78,6 @@ export async function closeMigrateContext(ctx: MigrateContext): Promise<void> {
 export function runnerSettings(ctx: MigrateContext): RunnerSettings {
   const m = ctx.config.migration;
   return { batchSize: ctx.batchSize, includeDeleted: m.softDeleted === 'include', lockTimeoutMs: m.lockTimeoutMs, retries: m.retries, retryBaseMs: m.retryBaseMs, workMemMb: m.workMemMb };
-}
-
-async function time<T>(ctx: MigrateContext, name: string, fn: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  try {
-    return await fn();
-  } finally {
-    ctx.timings[name] = Math.round(performance.now() - start);
-  }
 }
 
 const mark = { pass: '✔', fail: '✖', warn: '⚠', skip: '↓' } as const;
@@ -155,7 +147,7 @@ function categoryTask(category: Category, index: number): ListrTask<MigrateConte
     // A failed test marks the category and the tree goes on; a crash or a cancel stops it.
     exitOnError: (ctx) => !!ctx.fatal || ctx.signal.aborted,
     task: (ctx, task) =>
-      time(ctx, category, async () => {
+      timePhase(ctx, category, async () => {
         ctx.out = (line) => (task.output = line);
         let results: TestResult[];
         try {
@@ -202,7 +194,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
     {
       title: 'Connect to staging and read the migration',
       task: (ctx, task) =>
-        time(ctx, 'connect', async () => {
+        timePhase(ctx, 'connect', async () => {
           const { config } = ctx;
           ctx.migration = loadMigration(ctx.migrationName);
           ctx.staging = stagingSql(config, { max: connectionsNeeded(config.migration.workload), statementTimeoutMs: 0 });
@@ -236,7 +228,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       title: 'Plan (dry run: nothing is changed)',
       enabled: (ctx) => ctx.dryRun,
       task: (ctx, task) =>
-        time(ctx, 'plan', async () => {
+        timePhase(ctx, 'plan', async () => {
           ctx.plan = await planMigration(ctx.staging!, ctx.migration!, { schemas: ctx.config.data.schemas, batchSize: ctx.batchSize, includeDeleted: ctx.config.migration.softDeleted === 'include' });
           const p = ctx.plan;
           task.title = `Plan: ${p.eligible} rows to migrate in ${p.batches} transaction(s); ${p.softDeleted.count} soft-deleted ${p.softDeleted.policy === 'skip' ? 'left' : 'included'}; ${p.dependents.length} dependent object(s) mention '${ctx.migration!.meta.change.from}'`;
@@ -246,7 +238,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       title: 'Back up staging before changing anything',
       enabled: (ctx) => !ctx.dryRun,
       task: (ctx, task) =>
-        time(ctx, 'backup', async () => {
+        timePhase(ctx, 'backup', async () => {
           ctx.backup = await backupStaging(ctx.config, ctx.signal);
           task.title = `Backed up staging: ${ctx.backup.file} (${(ctx.backup.bytes / 1024).toFixed(1)} KiB)`;
           ctx.harness = newHarness(ctx);
@@ -257,7 +249,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       title: 'Record the results and write the report',
       enabled: (ctx) => !ctx.dryRun,
       task: (ctx, task) =>
-        time(ctx, 'report', async () => {
+        timePhase(ctx, 'report', async () => {
           const h = ctx.harness!;
           ctx.recorded = await recordResults(ctx.staging!, h);
           const report = await buildMigrationReport(h, ctx.staging!, {

@@ -69,5 +69,15 @@ export async function runTasks<Ctx extends object>(tasks: ListrTask<Ctx>[], ctx:
   return list.run();
 }
 
+/** Runs one phase of a step and records its wall time in `ctx.timings[name]` (ms), however it ends. */
+export async function timePhase<T>(ctx: { timings: Record<string, number> }, name: string, fn: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  try {
+    return await fn();
+  } finally {
+    ctx.timings[name] = Math.round(performance.now() - start);
+  }
+}
+
 /** Plain-mode progress lines for one-off messages (stderr). */
 export const note = (line: string) => process.stderr.write(line + '\n');

@@ -10,6 +10,7 @@ import { writeReport } from '../src/reports.js';
 import { applyStagingSchema, stagingSql } from '../src/staging-db.js';
 import { assertVerified, composeUp, stackStatus, verifyHealthThroughNginx, verifyPostgres, verifyRedis, type StackStatus, type VerifyCheck } from '../src/stack.js';
 import { version } from '../src/version.js';
+import { timePhase } from './run-tasks.js';
 
 export interface SetupContext {
   config: Config;
@@ -29,21 +30,12 @@ export function newSetupContext(config: Config, docker: Dockerode, signal: Abort
   return { config, docker, signal, regenerateCerts, startedAt: new Date(), timings: {}, verification: [] };
 }
 
-async function time<T>(ctx: SetupContext, name: string, fn: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  try {
-    return await fn();
-  } finally {
-    ctx.timings[name] = Math.round(performance.now() - start);
-  }
-}
-
 export function setupTasks(): ListrTask<SetupContext>[] {
   return [
     {
       title: 'Preflight: Docker, Compose v2, ports, disk',
       task: (ctx, task) =>
-        time(ctx, 'preflight', async () => {
+        timePhase(ctx, 'preflight', async () => {
           ctx.preflight = await preflight(ctx.config, ctx.docker, ctx.signal, (c) => {
             task.output = `${c.ok ? '✔' : '✖'} ${c.name}: ${c.detail}`;
           });
@@ -53,7 +45,7 @@ export function setupTasks(): ListrTask<SetupContext>[] {
     {
       title: 'Write .env.staging, docker-compose.staging.yml, nginx/staging.conf, TLS certificate',
       task: (ctx, task) =>
-        time(ctx, 'generate', async () => {
+        timePhase(ctx, 'generate', async () => {
           ctx.generated = await generateWorkspace(ctx.config, { regenerateCerts: ctx.regenerateCerts });
           const g = ctx.generated;
           task.title = `Wrote ${g.files.length} files (secrets ${g.secretsCreated ? 'generated' : 'kept'}, certificate ${g.certCreated ? 'created' : 'reused'}, ${g.cert.daysLeft} days left)`;
@@ -62,7 +54,7 @@ export function setupTasks(): ListrTask<SetupContext>[] {
     {
       title: 'Start containers and wait until healthy',
       task: (ctx, task) =>
-        time(ctx, 'up', async () => {
+        timePhase(ctx, 'up', async () => {
           await composeUp(ctx.config, { signal: ctx.signal, onLine: (line) => (task.output = line) });
           // compose does not recreate nginx when only its mounted config or certificate changed.
           if (ctx.generated?.nginxChanged) await runCompose(ctx.config, ['exec', '-T', 'nginx-staging', 'nginx', '-s', 'reload'], { signal: ctx.signal });
@@ -74,7 +66,7 @@ export function setupTasks(): ListrTask<SetupContext>[] {
     {
       title: 'Create the staging schemas (staging_migrations, staging_logs)',
       task: (ctx) =>
-        time(ctx, 'schemas', async () => {
+        timePhase(ctx, 'schemas', async () => {
           const sql = stagingSql(ctx.config, { max: 1 });
           try {
             await applyStagingSchema(sql);

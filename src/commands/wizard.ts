@@ -1,5 +1,5 @@
 // `rehearse` with no command: the Ink wizard over the steps, with the stats pane fed by dockerode.
-import { Listr } from 'listr2';
+import { Listr, type ListrTask } from 'listr2';
 import type { Config } from '../config.js';
 import { watchContainerStats } from '../container-stats.js';
 import { dockerClient } from '../docker.js';
@@ -13,7 +13,16 @@ import { computeChecklist } from '../checklist.js';
 import { demoUp } from '../demo/demo-db.js';
 import { formatPlan, stagingContents } from './data.js';
 import { runReport } from './report.js';
-import { renderWizard } from '../../screens/render-wizard.js';
+import { renderWizard, type InkListrOptions } from '../../screens/render-wizard.js';
+
+/** One step's task tree, drawn by the wizard or (for a preview) silently; `close` runs however it ends. */
+async function runTree<Ctx extends object>(tasks: ListrTask<Ctx>[], ctx: Ctx, drawing: InkListrOptions | { renderer: 'silent' }, close?: () => Promise<void>): Promise<void> {
+  try {
+    await new Listr(tasks, { ...drawing, ctx, exitOnError: true, registerSignalListeners: false }).run();
+  } finally {
+    await close?.();
+  }
+}
 
 export async function runWizard(config: Config, controller: AbortController): Promise<number> {
   const docker = dockerClient();
@@ -23,8 +32,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
       setup: {
         id: 'setup',
         async run(rendererOptions, signal) {
-          const ctx = newSetupContext(config, docker, signal);
-          await new Listr(setupTasks(), { ...rendererOptions, ctx, exitOnError: true, registerSignalListeners: false }).run();
+          await runTree(setupTasks(), newSetupContext(config, docker, signal), rendererOptions);
         },
       },
       data: {
@@ -34,11 +42,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
           // Without a configured production the rehearsal reads the built-in demo one (as `rehearse all` does).
           if (!config.production.url) await demoUp(config, { users: config.demo.users, seed: config.demo.seed, signal });
           const ctx = newDataContext(config, signal, { dryRun: true });
-          try {
-            await new Listr(dataTasks(), { ctx, renderer: 'silent', exitOnError: true, registerSignalListeners: false }).run();
-          } finally {
-            await closeDataContext(ctx);
-          }
+          await runTree(dataTasks(), ctx, { renderer: 'silent' }, () => closeDataContext(ctx));
           return {
             preview: formatPlan(ctx, { compact: true }),
             confirm: {
@@ -55,11 +59,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
         },
         async run(rendererOptions, signal) {
           const ctx = newDataContext(config, signal);
-          try {
-            await new Listr(dataTasks(), { ...rendererOptions, ctx, exitOnError: true, registerSignalListeners: false }).run();
-          } finally {
-            await closeDataContext(ctx);
-          }
+          await runTree(dataTasks(), ctx, rendererOptions, () => closeDataContext(ctx));
         },
       },
       migrate: {
@@ -76,22 +76,14 @@ export async function runWizard(config: Config, controller: AbortController): Pr
         },
         async run(rendererOptions, signal) {
           const ctx = newMigrateContext(config, signal);
-          try {
-            await new Listr(migrateTasks(), { ...rendererOptions, ctx, exitOnError: true, registerSignalListeners: false }).run();
-          } finally {
-            await closeMigrateContext(ctx);
-          }
+          await runTree(migrateTasks(), ctx, rendererOptions, () => closeMigrateContext(ctx));
         },
       },
       validate: {
         id: 'validate',
         async run(rendererOptions, signal) {
           const ctx = newValidateContext(config, docker, signal);
-          try {
-            await new Listr(validateTasks(ctx.selection), { ...rendererOptions, ctx, exitOnError: true, registerSignalListeners: false }).run();
-          } finally {
-            await ctx.probes.close();
-          }
+          await runTree(validateTasks(ctx.selection), ctx, rendererOptions, () => ctx.probes.close());
         },
       },
       checklist: {

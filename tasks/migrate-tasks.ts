@@ -75,9 +75,10 @@ export async function closeMigrateContext(ctx: MigrateContext): Promise<void> {
   ctx.production = undefined;
 }
 
-export function runnerSettings(ctx: MigrateContext): RunnerSettings {
-  const m = ctx.config.migration;
-  return { batchSize: ctx.batchSize, includeDeleted: m.softDeleted === 'include', lockTimeoutMs: m.lockTimeoutMs, retries: m.retries, retryBaseMs: m.retryBaseMs, workMemMb: m.workMemMb };
+/** The runner's settings from the configuration; `batchSize` is --batch-size when given. */
+export function runnerSettings(config: Config, batchSize = config.migration.batchSize): RunnerSettings {
+  const m = config.migration;
+  return { batchSize, includeDeleted: m.softDeleted === 'include', lockTimeoutMs: m.lockTimeoutMs, retries: m.retries, retryBaseMs: m.retryBaseMs, workMemMb: m.workMemMb };
 }
 
 const mark = { pass: '✔', fail: '✖', warn: '⚠', skip: '↓' } as const;
@@ -118,7 +119,7 @@ function newHarness(ctx: MigrateContext): MigrationHarness {
     sql: ctx.staging!,
     migration: ctx.migration!,
     schemas: config.data.schemas,
-    settings: runnerSettings(ctx),
+    settings: runnerSettings(config, ctx.batchSize),
     workload: config.migration.workload,
     thresholds: config.migration.thresholds,
     redis: ctx.redis ? { client: ctx.redis, patterns: config.migration.redisKeyPatterns } : undefined,
@@ -144,7 +145,6 @@ function categoryTask(category: Category, index: number): ListrTask<MigrateConte
   return {
     title,
     enabled: (ctx) => !ctx.dryRun,
-    // A failed test marks the category and the tree goes on; a crash or a cancel stops it.
     exitOnError: (ctx) => !!ctx.fatal || ctx.signal.aborted,
     task: (ctx, task) =>
       timePhase(ctx, category, async () => {

@@ -153,7 +153,7 @@ export async function runMigrateRollback(config: Config, opts: { migration?: str
         sql,
         migration,
         schemas: config.data.schemas,
-        settings: runnerSettings(newMigrateContext(config, opts.signal)),
+        settings: runnerSettings(config),
         redis: redis ? { client: redis, patterns: config.migration.redisKeyPatterns } : undefined,
         signal: opts.signal,
       },

@@ -24,7 +24,7 @@ const redirect: CheckDef = {
   quick: true,
   required: true,
   threshold: '301 to https://<host>:<https port><same path and query>',
-  hint: (p) => nginxConfHint(p),
+  hint: nginxConfHint,
   async run(p) {
     const probePath = '/rehearse-validate/redirect?x=1';
     const expected = `https://${p.host}:${p.config.ports.https}${probePath}`;
@@ -49,7 +49,7 @@ const tlsLegacy: CheckDef = {
   quick: false,
   required: true,
   threshold: 'the server refuses a handshake limited to TLS 1.0, and one limited to TLS 1.1',
-  hint: (p) => nginxConfHint(p),
+  hint: nginxConfHint,
   async run(p) {
     const attempts = [await tlsAttempt(p, 'TLSv1'), await tlsAttempt(p, 'TLSv1.1')];
     const value = attempts.map((a) => `${TLS_LABEL[a.version]} ${a.outcome}`).join(', ');
@@ -72,7 +72,7 @@ const tlsModern: CheckDef = {
   quick: false,
   required: true,
   threshold: 'both handshakes complete and verify against the staging certificate',
-  hint: (p) => nginxConfHint(p),
+  hint: nginxConfHint,
   async run(p) {
     const attempts = [await tlsAttempt(p, 'TLSv1.2'), await tlsAttempt(p, 'TLSv1.3')];
     const value = attempts.map((a) => `${TLS_LABEL[a.version]} ${a.outcome}`).join(', ');
@@ -97,7 +97,7 @@ const headers: CheckDef = {
   quick: true,
   required: true,
   threshold: '≥ 90/100 on every page; every required header present',
-  hint: (p) => nginxConfHint(p),
+  hint: nginxConfHint,
   async run(p) {
     const min = p.config.validation.headerMinScore;
     const threshold = `≥ ${min}/100 on every page; ${REQUIRED_SECURITY_HEADERS.join(', ')} present`;
@@ -143,7 +143,7 @@ const hiddenFiles: CheckDef = {
   quick: false,
   required: true,
   threshold: `404 on ${HIDDEN_PATHS.length} probe paths (${HIDDEN_PATHS.slice(0, 3).join(', ')}, …)`,
-  hint: (p) => nginxConfHint(p),
+  hint: nginxConfHint,
   async run(p) {
     const results = await Promise.all(HIDDEN_PATHS.map(async (page) => ({ page, status: (await p.https(page)).status })));
     const served = results.filter((r) => r.status !== 404);

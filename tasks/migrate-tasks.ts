@@ -196,7 +196,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       task: (ctx, task) =>
         timePhase(ctx, 'connect', async () => {
           const { config } = ctx;
-          ctx.migration = loadMigration(ctx.migrationName);
+          ctx.migration = loadMigration(ctx.migrationName, process.cwd(), config.workDir);
           ctx.staging = stagingSql(config, { max: connectionsNeeded(config.migration.workload), statementTimeoutMs: 0 });
           try {
             await ctx.staging`SELECT 1`;
@@ -221,7 +221,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
             }
           }
           const c = ctx.migration.meta.change;
-          task.title = `Staging ${config.database.name}; migration ${ctx.migration.name}: ${ctx.migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}`;
+          task.title = `Staging ${config.database.name}; migration ${ctx.migration.name}: ${ctx.migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}${ctx.migration.outsideProject ? ` (note: ${ctx.migration.outsideProject})` : ''}`;
         }),
     },
     {

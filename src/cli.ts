@@ -24,6 +24,12 @@ async function loadEffectiveConfig(globals: Globals, extra: { admin?: boolean; m
   return loadConfig({ overrides: { ...(globals.config ? { configFile: globals.config } : {}), ...extra } });
 }
 
+/** Runs a command that writes staging (or the work folder) under the run lock (src/run-lock.ts). */
+async function locked<T>(config: import('./config.js').Config, command: string, fn: () => Promise<T>, opts: { staging?: boolean } = {}): Promise<T> {
+  const { withRunLock } = await import('./run-lock.js');
+  return withRunLock(config, command, fn, opts);
+}
+
 async function mode(globals: Globals) {
   const { outputMode } = await import('./commands/interaction.js');
   return outputMode(globals);
@@ -73,7 +79,7 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals, { admin: opts.admin || opts.all, monitoring: opts.monitoring || opts.all });
       const { runSetup } = await import('./commands/setup.js');
-      const ctx = await runSetup(config, { mode: await mode(globals), signal: controller.signal, regenerateCerts: !!opts.regenerateCerts });
+      const ctx = await locked(config, 'setup', async () => runSetup(config, { mode: await mode(globals), signal: controller.signal, regenerateCerts: !!opts.regenerateCerts }));
       const result = { ok: true, report: ctx.reportFile, urls: ctx.status?.urls, containers: ctx.status?.containers.map((c) => ({ name: c.name, health: c.health })) };
       if (globals.json) writeResult(result);
       else {
@@ -114,7 +120,7 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runDown } = await import('./commands/down.js');
-      await runDown(config, { volumes: !!opts.volumes, backup: opts.backup, flags: globals, signal: controller.signal });
+      await locked(config, opts.volumes ? 'down --volumes' : 'down', () => runDown(config, { volumes: !!opts.volumes, backup: opts.backup, flags: globals, signal: controller.signal }));
     });
 
   const data = program
@@ -126,7 +132,9 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runData, formatPlan } = await import('./commands/data.js');
-      const ctx = await runData(config, { dryRun: !!opts.dryRun, ...(opts.maxUsers !== undefined ? { maxUsers: opts.maxUsers } : {}), flags: globals, mode: await mode(globals), signal: controller.signal });
+      const run = async () => runData(config, { dryRun: !!opts.dryRun, ...(opts.maxUsers !== undefined ? { maxUsers: opts.maxUsers } : {}), flags: globals, mode: await mode(globals), signal: controller.signal });
+      // A dry run writes nothing anywhere: it needs no lock.
+      const ctx = opts.dryRun ? await run() : await locked(config, 'data', run);
       if (globals.json) {
         const { dataSummary } = await import('../tasks/data-tasks.js');
         writeResult({ ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, summary: dataSummary(ctx) });
@@ -140,7 +148,7 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runBackup } = await import('./commands/data.js');
-      const backup = await runBackup(config, controller.signal);
+      const backup = await locked(config, 'data backup', () => runBackup(config, controller.signal));
       if (globals.json) writeResult({ ok: true, ...backup });
       else process.stdout.write(`Backup: ${backup.file} (${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\n`);
     });
@@ -152,7 +160,7 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runRestore } = await import('./commands/data.js');
-      const result = await runRestore(config, file, globals, controller.signal);
+      const result = await locked(config, 'data restore', () => runRestore(config, file, globals, controller.signal));
       if (globals.json) writeResult({ ok: true, ...result });
       else process.stdout.write(`Restored ${result.restored}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
     });
@@ -168,7 +176,8 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runMigrate, formatPlan, formatSummary } = await import('./commands/migrate.js');
-      const ctx = await runMigrate(config, { dryRun: !!opts.dryRun, verbose: !!opts.verbose, batchSize: opts.batchSize, migration: opts.migration, flags: globals, mode: await mode(globals), signal: controller.signal });
+      const run = async () => runMigrate(config, { dryRun: !!opts.dryRun, verbose: !!opts.verbose, batchSize: opts.batchSize, migration: opts.migration, flags: globals, mode: await mode(globals), signal: controller.signal });
+      const ctx = opts.dryRun ? await run() : await locked(config, 'migrate', run);
       if (globals.json) writeResult({ ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, plan: ctx.plan, summary: ctx.harness?.summary() });
       else if (opts.dryRun) process.stdout.write(`\nDry run: nothing was changed.\n${formatPlan(ctx.plan!)}`);
       else process.stdout.write(`\nMigration rehearsal passed: ${ctx.migration!.name} is applied on staging.\n${formatSummary(ctx)}Report: ${ctx.reportFile}\n`);
@@ -181,7 +190,7 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runMigrateRollback } = await import('./commands/migrate.js');
-      const result = await runMigrateRollback(config, { migration: opts.migration, flags: globals, signal: controller.signal });
+      const result = await locked(config, 'migrate rollback', () => runMigrateRollback(config, { migration: opts.migration, flags: globals, signal: controller.signal }));
       const p = result.proof;
       if (globals.json) writeResult({ ok: true, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: p });
       else
@@ -216,8 +225,9 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runDemo, runDemoDown } = await import('./commands/demo.js');
-      if (opts.down) await runDemoDown(config, globals, controller.signal);
-      else await runDemo(config, { users: opts.users ?? config.demo.users, seed: opts.seed ?? config.demo.seed, reload: !!opts.reload, json: !!globals.json, signal: controller.signal });
+      // The demo database is not staging: only the work folder's lock.
+      if (opts.down) await locked(config, 'demo --down', () => runDemoDown(config, globals, controller.signal), { staging: false });
+      else await locked(config, 'demo', () => runDemo(config, { users: opts.users ?? config.demo.users, seed: opts.seed ?? config.demo.seed, reload: !!opts.reload, json: !!globals.json, signal: controller.signal }), { staging: false });
     });
 
   program
@@ -228,7 +238,7 @@ export function buildProgram(): Command {
       if (!globals.yes) throw new UserError('`rehearse all` replaces staging data and runs a migration on it without asking.', { tryThis: 'Pass --yes to confirm, or run `rehearse` for the guided wizard.' });
       const { config } = await loadEffectiveConfig(globals);
       const { runAll } = await import('./commands/all.js');
-      await runAll(config, { flags: globals, mode: await mode(globals), signal: controller.signal });
+      await locked(config, 'all', async () => runAll(config, { flags: globals, mode: await mode(globals), signal: controller.signal }));
     });
 
   program

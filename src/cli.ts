@@ -283,7 +283,9 @@ function parseIntArg(flag: string, value: string): number {
   return Number(value);
 }
 
-/** The one top-level error renderer. Returns the exit code. */
+const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|EPROTO|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|ERR_TLS_|ERR_SSL_)/;
+
+/** The one top-level error renderer. Returns the exit code; with --json it always ends on a result line. */
 export function renderError(error: unknown, json: boolean): number {
   if (error instanceof CancelledError || isAbortError(error)) {
     const note = error instanceof CancelledError ? error.stateNote : undefined;
@@ -305,8 +307,14 @@ export function renderError(error: unknown, json: boolean): number {
     }
     return error.exitCode;
   }
-  const e = error as { code?: string; exitCode?: number };
-  if (e?.code?.startsWith?.('commander.')) return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  const e = error as { code?: string; exitCode?: number; message?: string };
+  if (e?.code?.startsWith?.('commander.')) {
+    if (json && e.exitCode !== 0) writeResult({ ok: false, error: e.message ?? String(error), exitCode: ExitCode.usage });
+    return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  // A network or TLS failure the step did not translate is the environment, not a bug.
+  if (e?.code && NETWORK_CODES.test(e.code)) return renderError(new UserError(`A connection failed: ${e.message} (${e.code}).`, { tryThis: 'Check that the server is up and reachable from here, and the host, port and sslmode in its URL.' }), json);
+  if (json) writeResult({ ok: false, error: `Unexpected error (a bug in rehearse; please report it): ${e?.message ?? String(error)}`, exitCode: ExitCode.usage });
   process.stderr.write(`✖ Unexpected error (a bug in rehearse; please report it with this output):\n${(error as Error)?.stack ?? String(error)}\n`);
   return ExitCode.usage;
 }

@@ -16,7 +16,6 @@ import type { Config } from './config.js';
 import { CancelledError, CheckFailedError, SubprocessError, UserError } from './errors.js';
 import { stackNames, workPaths } from './paths.js';
 import { timestampForFile } from './reports.js';
-import { stagingSql } from './staging-db.js';
 
 export interface BackupResult {
   file: string;
@@ -45,21 +44,22 @@ const HEADER = '-- PostgreSQL database dump';
 const END_MARKER = '-- PostgreSQL database dump complete';
 export const BACKUP_NAME = /^staging-backup-(\d{8})-(\d{6})(?:-(\d{3}))?Z\.sql\.gz$/;
 
-/** Exact row counts of every table pg_dump writes data for (extension tables only when they are configuration tables). */
-export async function exactCounts(sql: postgres.Sql | postgres.TransactionSql): Promise<Record<string, number>> {
-  const tables = await sql<{ key: string }[]>`
-    SELECT format('%I.%I', n.nspname, c.relname) AS key
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'r' AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
-      AND (NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-           OR EXISTS (SELECT 1 FROM pg_extension e WHERE c.oid = ANY (e.extconfig)))
-    ORDER BY 1`;
-  const out: Record<string, number> = {};
-  for (const t of tables) {
-    const [row] = (await sql.unsafe(`SELECT count(*)::bigint::text AS n FROM ${t.key}`)) as unknown as Array<{ n: string }>;
-    out[t.key] = Number(row!.n);
-  }
-  return out;
+/**
+ * Exact row counts of every table pg_dump writes data for (extension tables only when they are
+ * configuration tables), as one JSON object from one statement, so it runs the same through
+ * postgres.js and through psql, on the snapshot of the transaction it runs in.
+ */
+const COUNTS_SQL = `SELECT coalesce(json_object_agg(key, n ORDER BY key), '{}') AS counts FROM (
+  SELECT format('%I.%I', ns.nspname, c.relname) AS key,
+    (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', ns.nspname, c.relname), false, true, '')))[1]::text::bigint AS n
+  FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+  WHERE c.relkind = 'r' AND ns.nspname NOT LIKE 'pg\\_%' AND ns.nspname <> 'information_schema'
+    AND (NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+         OR EXISTS (SELECT 1 FROM pg_extension e WHERE c.oid = ANY (e.extconfig)))) t`;
+
+export async function exactCounts(sql: postgres.Sql): Promise<Record<string, number>> {
+  const [row] = (await sql.unsafe(COUNTS_SQL)) as unknown as Array<{ counts: Record<string, number> }>;
+  return row!.counts;
 }
 
 export const sumRows = (counts: Record<string, number>) => Object.values(counts).reduce((s, k) => s + k, 0);
@@ -180,13 +180,65 @@ export async function validateBackup(file: string): Promise<BackupInfo> {
   return { file, bytes: st.size, takenAt: takenAtOf(file), tables: Object.keys(scan.rowsPerTable).length, rows: sumRows(scan.rowsPerTable), rowsPerTable: scan.rowsPerTable, sqlSha256: scan.sqlSha256 };
 }
 
-/** Connection failures that mean "the staging database is not there", said once. */
-function unreachable(config: Config, error: unknown): UserError | undefined {
-  const code = (error as { code?: string }).code;
-  if (!code || !/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|CONNECT_TIMEOUT|EHOSTUNREACH|ENOTFOUND|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED)$/.test(code)) return undefined;
-  return new UserError(`Backing up the staging database failed: it cannot be reached on port ${config.ports.postgres} (${code}). No backup file was written.`, {
-    tryThis: '`rehearse status` shows the stack; `rehearse setup` brings it up.',
+/**
+ * A psql session inside the staging container that holds the REPEATABLE READ transaction whose
+ * snapshot pg_dump uses. psql rather than a host connection: when the server dies mid-way, this
+ * is one more failed subprocess, and pg_dump and the counts need the same container anyway.
+ */
+function snapshotSession(config: Config, container: string, signal?: AbortSignal) {
+  const argv = ['exec', '-i', container, 'psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-U', config.database.user, '-d', config.database.name];
+  const child = execa('docker', argv, { cancelSignal: signal, stdin: 'pipe', stdout: 'pipe', buffer: { stdout: false, stderr: true }, reject: false });
+  const lines: string[] = [];
+  let partialLine = '';
+  let ended = false;
+  let wake: (() => void) | undefined;
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => {
+    const parts = (partialLine + d).split('\n');
+    partialLine = parts.pop()!;
+    lines.push(...parts);
+    wake?.();
   });
+  child.stdout!.on('close', () => {
+    ended = true;
+    wake?.();
+  });
+  child.stdin!.on('error', () => undefined); // psql gone: the read below reports it
+  const failed = async () => {
+    const r = await child;
+    return Object.assign(new Error(`psql ended early (exit code ${r.exitCode})`), { stderr: String(r.stderr ?? ''), command: `docker ${argv.join(' ')}` });
+  };
+  return {
+    /** Runs statements and returns what they printed (unaligned, tuples only). */
+    async query(statements: string): Promise<string> {
+      child.stdin!.write(`${statements}\n\\echo rehearse:done\n`);
+      const out: string[] = [];
+      for (;;) {
+        while (!lines.length && !ended) await new Promise<void>((resolve) => (wake = resolve));
+        const line = lines.shift();
+        if (line === undefined) throw await failed();
+        if (line === 'rehearse:done') return out.join('\n');
+        out.push(line);
+      }
+    },
+    async close(): Promise<void> {
+      child.stdin!.end('COMMIT;\n');
+      if ((await child).exitCode !== 0) throw await failed();
+    },
+    kill: () => child.kill(),
+  };
+}
+
+/** What a failed docker exec says when the container or the engine is not there, said plainly. */
+function notThere(container: string, stderr: string): UserError | undefined {
+  const tryThis = '`rehearse status` shows the stack; `rehearse setup` brings it up.';
+  if (/is not running|No such container|is paused|is restarting/i.test(stderr)) {
+    return new UserError(`Backing up the staging database failed: its container ${container} is not running. No backup file was written.`, { tryThis, causes: [stderr.trim().split('\n').pop()!] });
+  }
+  if (/Cannot connect to the Docker daemon|error during connect/i.test(stderr)) {
+    return new UserError(`Backing up the staging database failed: the Docker engine cannot be reached. No backup file was written.`, { tryThis: 'Start Docker, or fix DOCKER_HOST; then `rehearse status`.', causes: [stderr.trim().split('\n').pop()!] });
+  }
+  return undefined;
 }
 
 export async function backupStaging(config: Config, signal?: AbortSignal): Promise<BackupResult> {
@@ -198,43 +250,39 @@ export async function backupStaging(config: Config, signal?: AbortSignal): Promi
   const file = path.join(dir, name);
   const partial = path.join(dir, `.${name}.partial`);
   const container = stackNames(config).containers['postgres-staging'];
-  const sql = stagingSql(config, { max: 1, statementTimeoutMs: 0 });
+  const session = snapshotSession(config, container, signal);
   let argv: string[] = [];
-  // Ending the connection also ends the counting queries, which may be waiting on a lock.
-  const onAbort = () => void sql.end({ timeout: 0 });
-  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    // The dump and the counts read one snapshot, so they agree even while staging is being written.
-    const counted = await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
-      const [{ snapshot }] = (await tx`SELECT pg_export_snapshot() AS snapshot`) as unknown as [{ snapshot: string }];
-      argv = ['exec', container, 'pg_dump', '-U', config.database.user, '-d', config.database.name, '--no-owner', '--no-privileges', `--snapshot=${snapshot}`];
-      const child = execa('docker', argv, { cancelSignal: signal, buffer: { stdout: false, stderr: true }, stdout: 'pipe' });
-      const [dump, counts] = await Promise.allSettled([Promise.all([pipeline(child.stdout!, createGzip(), createWriteStream(partial, { mode: 0o600 })), child]), exactCounts(tx)]);
-      if (dump.status === 'rejected') throw dump.reason;
-      if (counts.status === 'rejected') throw counts.reason;
-      return counts.value;
-    });
+    // The dump and the counts read one exported snapshot, so they agree even while staging is written to.
+    const snapshot = (await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\nSELECT pg_export_snapshot();')).trim();
+    argv = ['exec', container, 'pg_dump', '-U', config.database.user, '-d', config.database.name, '--no-owner', '--no-privileges', `--snapshot=${snapshot}`];
+    const child = execa('docker', argv, { cancelSignal: signal, buffer: { stdout: false, stderr: true }, stdout: 'pipe' });
+    const [dump, counts] = await Promise.allSettled([
+      Promise.all([pipeline(child.stdout!, createGzip(), createWriteStream(partial, { mode: 0o600 })), child]),
+      session.query(`${COUNTS_SQL};`).then((out) => JSON.parse(out) as Record<string, number>),
+    ]);
+    if (dump.status === 'rejected') throw dump.reason;
+    if (counts.status === 'rejected') throw counts.reason;
+    await session.close();
     const proof = await validateBackup(partial).catch((error: Error) => {
       throw new CheckFailedError(`The backup pg_dump wrote is not readable: ${error.message.replace(/; nothing was changed\.$/, '')}. It was removed; no backup file was written.`, { tryThis: 'Run `rehearse data backup` again; check `rehearse logs postgres-staging` if it keeps failing.' });
     });
-    const mismatches = countMismatches(proof.rowsPerTable, counted, ['in the dump', 'in staging']);
+    const mismatches = countMismatches(proof.rowsPerTable, counts.value, ['in the dump', 'in staging']);
     if (mismatches.length) {
       throw new CheckFailedError(`The backup does not hold what staging held at dump time (${mismatches.slice(0, 5).join('; ')}). It was removed; no backup file was written.`, { tryThis: 'Run `rehearse data backup` again.' });
     }
     renameSync(partial, file);
     return { file, bytes: proof.bytes, takenAt: takenAt.toISOString(), tables: proof.tables, rows: proof.rows, rowsPerTable: proof.rowsPerTable, ms: Math.round(performance.now() - started) };
   } catch (error) {
+    session.kill();
     rmSync(partial, { force: true });
     if (signal?.aborted) throw new CancelledError('The partial backup file was removed; no backup was written.');
     if (error instanceof UserError) throw error;
-    const down = unreachable(config, error);
-    if (down) throw down;
-    const stderr = String((error as { stderr?: string }).stderr || (error as Error).message);
-    throw new SubprocessError(`Backing up the staging database failed; no backup file was written (the partial file was removed).`, argv.length ? `docker ${argv.join(' ')}` : 'pg_export_snapshot()', stderr, {
-      tryThis: `Check that ${container} is running (\`rehearse status\`).`,
-    });
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await sql.end({ timeout: 2 });
+    const e = error as { stderr?: string; command?: string; message: string };
+    const stderr = String(e.stderr || e.message);
+    throw notThere(container, stderr) ??
+      new SubprocessError(`Backing up the staging database failed; no backup file was written (the partial file was removed).`, e.command ?? (argv.length ? `docker ${argv.join(' ')}` : 'docker exec … psql'), stderr, {
+        tryThis: `Check that ${container} is running (\`rehearse status\`).`,
+      });
   }
 }

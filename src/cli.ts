@@ -145,18 +145,18 @@ export function buildProgram(): Command {
     });
   data
     .command('backup')
-    .description('back up the staging database to staging-backups/staging-backup-<timestamp>.sql.gz')
+    .description('back up the staging database to staging-backups/staging-backup-<timestamp>.sql.gz, kept only once proven readable and complete')
     .action(async () => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runBackup } = await import('./commands/data.js');
       const backup = await runBackup(config, controller.signal);
       if (globals.json) writeResult({ ok: true, ...backup });
-      else process.stdout.write(`Backup: ${backup.file} (${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\n`);
+      else process.stdout.write(`Backup: ${backup.file} (${backup.tables} tables, ${backup.rows.toLocaleString('en-US')} rows, ${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\nProven: it decompresses completely, ends with pg_dump's end marker, and its row counts equal staging's at ${backup.takenAt}.\n`);
     });
   data
     .command('restore')
-    .description('restore a staging backup (default: the newest); backs up the current staging first; asks, or --yes')
+    .description('restore a staging backup (default: the newest valid one) in one transaction; checks the file first, backs up the current staging first; asks, or --yes')
     .argument('[file]', 'a staging-backup-*.sql.gz file')
     .action(async (file: string | undefined) => {
       const globals = program.opts<Globals>();
@@ -164,7 +164,10 @@ export function buildProgram(): Command {
       const { runRestore } = await import('./commands/data.js');
       const result = await runRestore(config, file, globals, controller.signal);
       if (globals.json) writeResult({ ok: true, ...result });
-      else process.stdout.write(`Restored ${result.restored}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
+      else {
+        for (const s of result.skipped) process.stdout.write(`Skipped: ${s.problem}\n`);
+        process.stdout.write(`Restored ${result.restored} (taken at ${result.takenAt}).\nVerified: ${result.verified}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
+      }
     });
 
   const migrate = program

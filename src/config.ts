@@ -375,6 +375,21 @@ function explainIssue(issue: z.core.$ZodIssue, value: unknown): string {
   }
 }
 
+/** Folders rehearse never writes its workspace, backups and lock into (nor any folder under the first group). */
+const SYSTEM_DIRS = ['/etc', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/boot', '/dev', '/proc', '/sys', '/run', '/var', '/opt', '/srv', '/root', '/home'];
+const SYSTEM_TREES = ['/etc', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/boot', '/dev', '/proc', '/sys', '/run'];
+
+/** Refuses `/`, a system folder, or the home folder itself as the work folder (exit 2, naming the key). */
+function refuseSystemWorkDir(workDir: string, from: string | undefined, env: Env): void {
+  const home = env.HOME ? path.resolve(env.HOME) : undefined;
+  const under = (root: string) => workDir === root || workDir.startsWith(root + path.sep);
+  const bad = workDir === path.parse(workDir).root || SYSTEM_DIRS.includes(workDir) || SYSTEM_TREES.some(under) || workDir === home;
+  if (!bad) return;
+  throw new UserError(`workDir = "${workDir}"${from ? ` (from ${from})` : ' (the current folder)'} is ${workDir === home ? 'your home folder itself' : 'the root or a system folder'}: rehearse would write its workspace, backups and lock file there.`, {
+    tryThis: `Run rehearse from a project folder (e.g. mkdir ~/rehearse && cd ~/rehearse), or set workDir (REHEARSE_WORK_DIR) to one.`,
+  });
+}
+
 /** Loads and validates the effective configuration; a bad value is a UserError naming key, value and what is allowed. */
 export function loadConfig(opts: { cwd?: string; env?: Env; overrides?: ConfigOverrides } = {}): { config: Config; source?: string } {
   const cwd = opts.cwd ?? process.cwd();
@@ -412,6 +427,7 @@ export function loadConfig(opts: { cwd?: string; env?: Env; overrides?: ConfigOv
   }
   const config = result.data;
   config.workDir = path.resolve(cwd, config.workDir);
+  refuseSystemWorkDir(config.workDir, envBindings().find((b) => b.key[0] === 'workDir' && env[b.env])?.env ?? (file ? `workDir in ${path.basename(file)}` : undefined), env);
   const ports = Object.entries(config.ports).filter(([name]) => activePortNames(config).includes(name as PortName));
   const seen = new Map<number, string>();
   for (const [name, value] of ports) {

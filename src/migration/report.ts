@@ -58,7 +58,7 @@ export async function buildMigrationReport(h: MigrationHarness, sql: postgres.Sq
     startedAt: h.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     ok: summary.ok,
-    migration: { name: m.name, dir: m.dir, description: m.meta.description, target: m.meta.target, change: m.meta.change, mayChange: m.meta.mayChange, softDeleteColumn: m.meta.softDeleteColumn },
+    migration: { name: m.name, dir: m.dir, description: m.meta.description, target: m.meta.target, change: m.meta.change, mayChange: m.meta.mayChange, softDeleteColumn: m.meta.softDeleteColumn, allow: m.meta.allow, ...(m.outsideProject ? { outsideProject: m.outsideProject } : {}) },
     staging: extras.staging,
     backup: extras.backup,
     options: extras.options,

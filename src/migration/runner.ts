@@ -7,7 +7,8 @@ import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
 import { CancelledError, CheckFailedError, isAbortError, UserError } from '../errors.js';
 import { quoteIdent } from '../subset/introspect.js';
-import type { MigrationFolder } from './folder.js';
+import path from 'node:path';
+import { MIGRATIONS_DIR, type MigrationFolder } from './folder.js';
 import { invalidateCachedKeys, type InvalidationResult } from './redis-cache.js';
 import { statementLabel } from './sql-split.js';
 
@@ -118,7 +119,9 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** How to run a fixed copy of a migration instead of editing the installed package. */
 export const copyHint = (m: MigrationFolder, change: string) =>
-  `Copy the migration folder (\`cp -r ${m.dir} ./${m.name}\`), ${change} in the copy, and run \`rehearse migrate --migration ./${m.name}\` (and \`rehearse migrate rollback --migration ./${m.name}\`).`;
+  m.dir.startsWith(MIGRATIONS_DIR + path.sep)
+    ? `Copy the migration folder (\`cp -r ${m.dir} ./${m.name}\`), ${change} in the copy, and run \`rehearse migrate --migration ./${m.name}\` (and \`rehearse migrate rollback --migration ./${m.name}\`).`
+    : `${change[0]!.toUpperCase()}${change.slice(1)} in ${m.dir}, and run \`rehearse migrate --migration ${m.dir}\` again.`;
 
 /** The target table, quoted and schema-qualified. */
 export const targetTable = (m: MigrationFolder) => `${quoteIdent(m.meta.target.schema)}.${quoteIdent(m.meta.target.table)}`;

@@ -203,15 +203,14 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runMigrateRollback } = await import('./commands/migrate.js');
-      const result = await locked(config, 'migrate rollback', () => runMigrateRollback(config, { migration: opts.migration, flags: globals, signal: controller.signal }));
-      const p = result.proof;
-      if (globals.json) writeResult({ ok: true, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: p });
-      else
-        process.stdout.write(
-          `Rolled back ${result.runs.map((r) => `${r.runId} (${r.result.rows} rows)`).join(', ')}.\n` +
-            `Proof: every table outside the migrated columns is identical (checksums); the ${p.restored.rows} restored rows equal their log snapshots (${p.restored.sum})` +
-            `${p.notRestored ? `; ${p.notRestored} row(s) changed since the migration were left alone (log: failed)` : ''}.\nBackup taken before: ${result.backup.file}\n`,
-        );
+      // `migrate --migration X rollback` and `migrate rollback --migration X`: the parent takes the option when it comes first.
+      const migration = opts.migration ?? migrate.opts<{ migration?: string }>().migration;
+      const result = await locked(config, 'migrate rollback', () => runMigrateRollback(config, { migration, flags: globals, signal: controller.signal }));
+      if (globals.json) writeResult({ ok: true, migration: result.migration, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: result.proof });
+      else {
+        const { formatRollbackProof } = await import('./commands/migrate.js');
+        process.stdout.write(`Rolled back ${result.runs.map((r) => `${r.runId} (${r.result.rows} rows)`).join(', ')} of ${result.migration}.\n${formatRollbackProof(result.proof)}Backup taken before: ${result.backup.file}\n`);
+      }
     });
 
   program

@@ -211,8 +211,10 @@ export const configSchema = z
     /** Thresholds of `rehearse validate`; the defaults are the targets of the week-1 guide. */
     validation: z
       .object({
-        /** App tables that must exist and hold rows once the data step has run (in data.schemas). */
-        expectedTables: z.array(z.string().min(1)).min(1).default(['users', 'stories']),
+        /** App tables that must exist and hold rows (in data.schemas); unset: the tables the newest data step loaded. */
+        expectedTables: z.array(z.string().min(1)).min(1).optional(),
+        /** Paths (through nginx) that must answer 200; unset: the bundled demo app's JSON routes, when it runs. */
+        routes: z.array(z.string().startsWith('/')).min(1).optional(),
         /** Each standard query, planning plus execution, as EXPLAIN ANALYZE measures it. */
         queryMaxMs: z.number().positive().default(100),
         /** Read-only statements timed with EXPLAIN ANALYZE; unset: the 1001 Stories queries. */

@@ -236,12 +236,26 @@ function sendJson(req, res, status, obj, headers) {
 }
 
 /** Maps a database error to an HTTP answer. */
-function sendDbError(req, res, err, table) {
-  const code = err && err.code;
-  if (code === '42P01') {
-    return sendJson(req, res, 503, { error: `table "${table}" does not exist yet`, hint: HINT });
+/** True when the public schema holds tables: the data step has run, so a missing table is this schema's shape. */
+async function schemaLoaded() {
+  try {
+    const [row] = await query((s) => s`select exists (select 1 from pg_tables where schemaname = 'public') as "loaded"`);
+    return !!row.loaded;
+  } catch {
+    return false;
   }
-  if (code === '42703' || code === '42704') {
+}
+
+async function sendDbError(req, res, err, table) {
+  const code = err && err.code;
+  if (code === '42P01' || code === '42703' || code === '42704') {
+    // With a schema loaded, the route does not apply to it (a schema that is not the demo's): 501
+    // "n/a" with the reason, so a validator can tell it from a failure. Without one, it is early.
+    if (await schemaLoaded()) {
+      const reason = code === '42P01' ? `this database has no table public.${table}` : `public.${table} lacks a column this route reads (${errorText(err)})`;
+      return sendJson(req, res, 501, { status: 'n/a', error: `this route does not apply to this schema`, reason });
+    }
+    if (code === '42P01') return sendJson(req, res, 503, { error: `table "${table}" does not exist yet`, hint: HINT });
     return sendJson(req, res, 503, { error: `table "${table}" does not have the expected schema`, detail: errorText(err), hint: HINT });
   }
   const unavailable =
@@ -378,7 +392,7 @@ async function users(req, res) {
     const list = rows.map((r) => ({ id: r.id, role: r.role, createdAt: r.createdAt }));
     sendJson(req, res, 200, { users: list, count: list.length, limit, role: role || null });
   } catch (e) {
-    sendDbError(req, res, e, 'users');
+    await sendDbError(req, res, e, 'users');
   }
 }
 
@@ -410,7 +424,7 @@ async function userRoles(req, res) {
     }
     sendJson(req, res, 200, { roles, total });
   } catch (e) {
-    sendDbError(req, res, e, 'users');
+    await sendDbError(req, res, e, 'users');
   }
 }
 
@@ -427,7 +441,7 @@ async function stories(req, res) {
     const list = rows.map((r) => ({ id: r.id, title: r.title, authorId: r.authorId, language: r.language, createdAt: r.createdAt }));
     sendJson(req, res, 200, { stories: list, count: list.length, limit });
   } catch (e) {
-    sendDbError(req, res, e, 'stories');
+    await sendDbError(req, res, e, 'stories');
   }
 }
 

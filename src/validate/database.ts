@@ -1,10 +1,12 @@
 // Database checks against staging through its published port: connectivity, the app's tables hold
 // rows, zero foreign-key orphans, the standard queries under the threshold (EXPLAIN ANALYZE, in
 // read-only transactions), and rehearse's own staging schemas.
+import path from 'node:path';
 import type postgres from 'postgres';
 import type { Config } from '../config.js';
+import { newestReport } from '../reports.js';
 import { quoteIdent } from '../subset/introspect.js';
-import { fail, pass, skip, type CheckDef } from './types.js';
+import { fail, pass, skip, warn, type CheckDef } from './types.js';
 import type { StackProbes } from './probes.js';
 
 const DATA_HINT = 'the data step has not run yet: `rehearse data --yes` (after `rehearse demo` when there is no production to copy)';
@@ -80,28 +82,51 @@ const connect: CheckDef = {
   },
 };
 
+/** The tables validate expects to hold rows: validation.expectedTables, else those the newest data step loaded rows into. */
+export function expectedTables(config: Config): { tables: string[]; source: string } | undefined {
+  if (config.validation.expectedTables) return { tables: config.validation.expectedTables, source: 'validation.expectedTables' };
+  const summary = newestReport(config, 'test-data-summary');
+  const rows = (summary?.data as { rowsPerTable?: Record<string, number> } | undefined)?.rowsPerTable ?? {};
+  const tables = Object.entries(rows).filter(([, n]) => n > 0).map(([t]) => t).sort();
+  return tables.length ? { tables, source: path.basename(summary!.file) } : undefined;
+}
+
 const tables: CheckDef = {
   id: 'database.tables',
   category: 'database',
   title: 'Expected app tables hold rows',
   quick: false,
   required: true,
-  threshold: 'every table in validation.expectedTables exists and is not empty',
+  threshold: 'every table in validation.expectedTables (unset: every table the data step loaded) exists and is not empty',
   hint: '`rehearse data --yes`',
   async run(p) {
-    const expected = p.config.validation.expectedTables;
-    const threshold = `${expected.join(', ')}: exist and not empty`;
-    const found = await resolveTables(p, expected);
+    const expected = expectedTables(p.config);
+    if (!expected) return fail('no data summary to derive the tables from, and validation.expectedTables is unset', { hint: `${DATA_HINT}; or list your tables in validation.expectedTables` });
+    const derived = expected.source !== 'validation.expectedTables';
+    const threshold = derived ? `the ${expected.tables.length} tables ${expected.source} loaded rows into: exist and not empty` : `${expected.tables.join(', ')}: exist and not empty`;
+    const found = await resolveTables(p, expected.tables);
     const counts: Record<string, number | null> = {};
     for (const [name, qualified] of found) {
       counts[name] = qualified ? ((await p.sql().unsafe(`SELECT count(*)::int AS n FROM ${qualified}`)) as unknown as Array<{ n: number }>)[0]!.n : null;
     }
-    const value = Object.entries(counts).map(([t, n]) => `${t} ${n === null ? 'missing' : `${n} rows`}`).join(', ');
     const missing = Object.entries(counts).filter(([, n]) => n === null).map(([t]) => t);
     const empty = Object.entries(counts).filter(([, n]) => n === 0).map(([t]) => t);
-    if (missing.length === expected.length) return fail(value, { threshold, detail: 'none of the app tables exist in staging', hint: DATA_HINT, data: counts });
-    if (missing.length || empty.length) return fail(value, { threshold, detail: [missing.length ? `missing: ${missing.join(', ')}` : '', empty.length ? `empty: ${empty.join(', ')}` : ''].filter(Boolean).join('; '), hint: DATA_HINT, data: counts });
-    return pass(value, { threshold, data: counts });
+    const data = { source: expected.source, counts };
+    const value = derived
+      ? `${expected.tables.length - missing.length}/${expected.tables.length} tables from ${expected.source} exist, ${expected.tables.length - missing.length - empty.length} hold rows`
+      : Object.entries(counts).map(([t, n]) => `${t} ${n === null ? 'missing' : `${n} rows`}`).join(', ');
+    const detail = [missing.length ? `missing: ${missing.join(', ')}` : '', empty.length ? `empty: ${empty.join(', ')}` : ''].filter(Boolean).join('; ');
+    if (missing.length === expected.tables.length) return fail(value, { threshold, detail: 'none of the app tables exist in staging', hint: DATA_HINT, data });
+    if (derived) {
+      // The data step's own tables: a missing one means staging changed since; the seed table must hold rows;
+      // another table can be emptied by the migration (ended sessions), which is worth a look, not a failure.
+      const seedEmpty = empty.includes(p.config.data.seed.table);
+      if (missing.length || seedEmpty) return fail(value, { threshold, detail, hint: `staging no longer holds what ${expected.source} recorded: \`rehearse data --yes\` reloads it`, data });
+      if (empty.length) return warn(value, { threshold, detail: `${detail} (they held rows when the data step ran)`, data });
+      return pass(value, { threshold, data });
+    }
+    if (missing.length || empty.length) return fail(value, { threshold, detail, hint: '`rehearse data --yes` loads the tables; if this schema does not have them, fix validation.expectedTables (unset: the tables the data step loaded)', data });
+    return pass(value, { threshold, data });
   },
 };
 

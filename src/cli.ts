@@ -47,13 +47,23 @@ export function buildProgram(): Command {
     .option('-y, --yes', 'answer confirmations with yes; runs without prompts (scripts, CI)')
     .option('--json', 'machine-readable output: one JSON object per event on stdout, then the result')
     .showHelpAfterError('(run `rehearse --help` for usage)')
+    // Subcommand help lists --yes, --json and --config too: they apply to every command.
+    .configureHelp({ showGlobalOptions: true })
+    .argument('[command]', 'a command below; without one, the guided wizard')
+    .usage('[options] [command]')
     .addHelpText(
       'after',
       '\nExit codes: 0 ok · 1 a check failed · 2 usage or configuration error · 130 cancelled.\n' +
         'Environment: REHEARSE_IMAGES=local uses the stand-in images built by `npm run images`;\n' +
         'REHEARSE_PORT_<NAME>, REHEARSE_IMAGE_<NAME>, REHEARSE_PROJECT override config (see `rehearse config`).',
     )
-    .action(async () => {
+    .action(async (command: string | undefined) => {
+      if (command === 'help') return program.outputHelp();
+      if (command !== undefined) {
+        const known = program.commands.map((c) => c.name());
+        const near = known.filter((k) => k.startsWith(command.slice(0, 2)));
+        throw new UserError(`Unknown command "${command}".`, { tryThis: `${near.length ? `Did you mean ${near.map((k) => `\`rehearse ${k}\``).join(' or ')}? ` : ''}Commands: ${known.join(', ')} (\`rehearse --help\`).` });
+      }
       const globals = program.opts<Globals>();
       const { canPrompt } = await import('./commands/interaction.js');
       if (globals.yes || globals.json || !canPrompt()) {
@@ -143,18 +153,18 @@ export function buildProgram(): Command {
     });
   data
     .command('backup')
-    .description('back up the staging database to staging-backups/staging-backup-<timestamp>.sql.gz')
+    .description('back up the staging database to staging-backups/staging-backup-<timestamp>.sql.gz, kept only once proven readable and complete')
     .action(async () => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runBackup } = await import('./commands/data.js');
       const backup = await locked(config, 'data backup', () => runBackup(config, controller.signal));
       if (globals.json) writeResult({ ok: true, ...backup });
-      else process.stdout.write(`Backup: ${backup.file} (${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\n`);
+      else process.stdout.write(`Backup: ${backup.file} (${backup.tables} tables, ${backup.rows.toLocaleString('en-US')} rows, ${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\nProven: it decompresses completely, ends with pg_dump's end marker, and its row counts equal staging's at ${backup.takenAt}.\n`);
     });
   data
     .command('restore')
-    .description('restore a staging backup (default: the newest); backs up the current staging first; asks, or --yes')
+    .description('restore a staging backup (default: the newest valid one) in one transaction; checks the file first, backs up the current staging first; asks, or --yes')
     .argument('[file]', 'a staging-backup-*.sql.gz file')
     .action(async (file: string | undefined) => {
       const globals = program.opts<Globals>();
@@ -162,7 +172,10 @@ export function buildProgram(): Command {
       const { runRestore } = await import('./commands/data.js');
       const result = await locked(config, 'data restore', () => runRestore(config, file, globals, controller.signal));
       if (globals.json) writeResult({ ok: true, ...result });
-      else process.stdout.write(`Restored ${result.restored}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
+      else {
+        for (const s of result.skipped) process.stdout.write(`Skipped: ${s.problem}\n`);
+        process.stdout.write(`Restored ${result.restored} (taken at ${result.takenAt}).\nVerified: ${result.verified}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
+      }
     });
 
   const migrate = program
@@ -190,28 +203,27 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runMigrateRollback } = await import('./commands/migrate.js');
-      const result = await locked(config, 'migrate rollback', () => runMigrateRollback(config, { migration: opts.migration, flags: globals, signal: controller.signal }));
-      const p = result.proof;
-      if (globals.json) writeResult({ ok: true, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: p });
-      else
-        process.stdout.write(
-          `Rolled back ${result.runs.map((r) => `${r.runId} (${r.result.rows} rows)`).join(', ')}.\n` +
-            `Proof: every table outside the migrated columns is identical (checksums); the ${p.restored.rows} restored rows equal their log snapshots (${p.restored.sum})` +
-            `${p.notRestored ? `; ${p.notRestored} row(s) changed since the migration were left alone (log: failed)` : ''}.\nBackup taken before: ${result.backup.file}\n`,
-        );
+      // `migrate --migration X rollback` and `migrate rollback --migration X`: the parent takes the option when it comes first.
+      const migration = opts.migration ?? migrate.opts<{ migration?: string }>().migration;
+      const result = await locked(config, 'migrate rollback', () => runMigrateRollback(config, { migration, flags: globals, signal: controller.signal }));
+      if (globals.json) writeResult({ ok: true, migration: result.migration, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: result.proof });
+      else {
+        const { formatRollbackProof } = await import('./commands/migrate.js');
+        process.stdout.write(`Rolled back ${result.runs.map((r) => `${r.runId} (${r.result.rows} rows)`).join(', ')} of ${result.migration}.\n${formatRollbackProof(result.proof)}Backup taken before: ${result.backup.file}\n`);
+      }
     });
 
   program
     .command('validate')
     .description('check the staging stack: infrastructure, application, database, security, performance, integration (exit 1 when a required check fails)')
     .option('--quick', 'only the essential checks (under 2 s)')
-    .option('--category <name>', 'only this category (repeatable, or comma-separated): infrastructure, application, database, security, performance, integration', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--category <name>', 'only this category (repeatable, or comma-separated): infrastructure, application, database, security, performance, integration', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--junit <file>', 'also write the results as JUnit XML to <file>')
-    .action(async (opts: { quick?: boolean; category: string[]; junit?: string }) => {
+    .action(async (opts: { quick?: boolean; category?: string[]; junit?: string }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runValidate } = await import('./commands/validate.js');
-      await runValidate(config, { quick: !!opts.quick, categories: opts.category, ...(opts.junit ? { junit: opts.junit } : {}), json: !!globals.json, mode: await mode(globals), signal: controller.signal });
+      await runValidate(config, { quick: !!opts.quick, categories: opts.category ?? [], ...(opts.junit ? { junit: opts.junit } : {}), json: !!globals.json, mode: await mode(globals), signal: controller.signal });
     });
 
   program

@@ -30,6 +30,12 @@ export const migrationMetaSchema = z
     softDeleteColumn: identifier.nullable().default(null),
     /** Every column of the target table the migration may write; all others must stay identical. */
     mayChange: z.array(identifier).min(1),
+    /** Columns it writes when the target table has them (e.g. tokenVersion, missing from newer schemas). */
+    mayChangeIfPresent: z.array(identifier).default([]),
+    /** Other tables whose rows it may delete and restore from the log, when `when` holds (see adapt.ts). */
+    alsoChanges: z
+      .array(z.object({ table: identifier, userColumn: identifier, logKey: z.string().min(1), when: z.string().min(1).optional(), why: z.string().min(1) }).strict())
+      .default([]),
     /** Where up.sql records each affected row (batch_id, user_id, rollback_data, migration_status). */
     log: z.object({ schema: identifier, table: identifier }).strict(),
     /** The app's standard queries, EXPLAIN ANALYZEd against the threshold and run by the workload. */
@@ -38,6 +44,8 @@ export const migrationMetaSchema = z
         z
           .object({
             name: z.string().min(1),
+            /** A catalog condition (see adapt.ts); the query is skipped, with the reason, when it does not hold. */
+            when: z.string().min(1).optional(),
             sql: z.string().min(1),
             /** "affectedId": the id of a row the migration changes; "otherId": one it does not. */
             params: z.array(z.enum(['affectedId', 'otherId'])).default([]),

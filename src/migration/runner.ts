@@ -7,7 +7,8 @@ import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
 import { CancelledError, CheckFailedError, isAbortError, UserError } from '../errors.js';
 import { quoteIdent } from '../subset/introspect.js';
-import type { MigrationFolder } from './folder.js';
+import path from 'node:path';
+import { MIGRATIONS_DIR, type MigrationFolder } from './folder.js';
 import { invalidateCachedKeys, type InvalidationResult } from './redis-cache.js';
 import { statementLabel } from './sql-split.js';
 
@@ -115,6 +116,12 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+
+/** How to run a fixed copy of a migration instead of editing the installed package. */
+export const copyHint = (m: MigrationFolder, change: string) =>
+  m.dir.startsWith(MIGRATIONS_DIR + path.sep)
+    ? `Copy the migration folder (\`cp -r ${m.dir} ./${m.name}\`), ${change} in the copy, and run \`rehearse migrate --migration ./${m.name}\` (and \`rehearse migrate rollback --migration ./${m.name}\`).`
+    : `${change[0]!.toUpperCase()}${change.slice(1)} in ${m.dir}, and run \`rehearse migrate --migration ${m.dir}\` again.`;
 
 /** The target table, quoted and schema-qualified. */
 export const targetTable = (m: MigrationFolder) => `${quoteIdent(m.meta.target.schema)}.${quoteIdent(m.meta.target.table)}`;
@@ -376,7 +383,7 @@ export async function runPhase(phase: PhaseName, opts: PhaseOptions): Promise<Ph
     throw new MigrationRunError(`${phase}.sql of ${opts.migration.name} failed: ${(error as Error).message}. ${state}`, {
       cause: error,
       ...(compensated ? { compensated } : {}),
-      tryThis: (code && PG_HINTS[code]) ?? `Fix ${phase}.sql in ${opts.migration.dir} and run \`rehearse migrate\` again.`,
+      tryThis: (code && PG_HINTS[code]) ?? copyHint(opts.migration, `fix ${phase}.sql`),
     });
   } finally {
     conn.db.release();
@@ -394,7 +401,7 @@ export async function runVerify(sql: postgres.Sql, m: MigrationFolder, runId: st
       const ms = Math.round(performance.now() - start);
       for (const r of rows) {
         if (typeof r.name !== 'string' || typeof r.ok !== 'boolean') {
-          throw new UserError(`verify.sql of ${m.name}: every statement must return columns name (text), ok (boolean), detail (text).`, { details: statementLabel(statement), tryThis: `Fix ${m.dir}/verify.sql.` });
+          throw new UserError(`verify.sql of ${m.name}: every statement must return columns name (text), ok (boolean), detail (text).`, { details: statementLabel(statement), tryThis: copyHint(m, 'fix verify.sql') });
         }
         out.push({ name: r.name, ok: r.ok, detail: String(r.detail ?? ''), ms });
       }

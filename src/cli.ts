@@ -41,13 +41,23 @@ export function buildProgram(): Command {
     .option('-y, --yes', 'answer confirmations with yes; runs without prompts (scripts, CI)')
     .option('--json', 'machine-readable output: one JSON object per event on stdout, then the result')
     .showHelpAfterError('(run `rehearse --help` for usage)')
+    // Subcommand help lists --yes, --json and --config too: they apply to every command.
+    .configureHelp({ showGlobalOptions: true })
+    .argument('[command]', 'a command below; without one, the guided wizard')
+    .usage('[options] [command]')
     .addHelpText(
       'after',
       '\nExit codes: 0 ok · 1 a check failed · 2 usage or configuration error · 130 cancelled.\n' +
         'Environment: REHEARSE_IMAGES=local uses the stand-in images built by `npm run images`;\n' +
         'REHEARSE_PORT_<NAME>, REHEARSE_IMAGE_<NAME>, REHEARSE_PROJECT override config (see `rehearse config`).',
     )
-    .action(async () => {
+    .action(async (command: string | undefined) => {
+      if (command === 'help') return program.outputHelp();
+      if (command !== undefined) {
+        const known = program.commands.map((c) => c.name());
+        const near = known.filter((k) => k.startsWith(command.slice(0, 2)));
+        throw new UserError(`Unknown command "${command}".`, { tryThis: `${near.length ? `Did you mean ${near.map((k) => `\`rehearse ${k}\``).join(' or ')}? ` : ''}Commands: ${known.join(', ')} (\`rehearse --help\`).` });
+      }
       const globals = program.opts<Globals>();
       const { canPrompt } = await import('./commands/interaction.js');
       if (globals.yes || globals.json || !canPrompt()) {
@@ -199,13 +209,13 @@ export function buildProgram(): Command {
     .command('validate')
     .description('check the staging stack: infrastructure, application, database, security, performance, integration (exit 1 when a required check fails)')
     .option('--quick', 'only the essential checks (under 2 s)')
-    .option('--category <name>', 'only this category (repeatable, or comma-separated): infrastructure, application, database, security, performance, integration', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--category <name>', 'only this category (repeatable, or comma-separated): infrastructure, application, database, security, performance, integration', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--junit <file>', 'also write the results as JUnit XML to <file>')
-    .action(async (opts: { quick?: boolean; category: string[]; junit?: string }) => {
+    .action(async (opts: { quick?: boolean; category?: string[]; junit?: string }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runValidate } = await import('./commands/validate.js');
-      await runValidate(config, { quick: !!opts.quick, categories: opts.category, ...(opts.junit ? { junit: opts.junit } : {}), json: !!globals.json, mode: await mode(globals), signal: controller.signal });
+      await runValidate(config, { quick: !!opts.quick, categories: opts.category ?? [], ...(opts.junit ? { junit: opts.junit } : {}), json: !!globals.json, mode: await mode(globals), signal: controller.signal });
     });
 
   program

@@ -129,6 +129,7 @@ function newHarness(ctx: MigrateContext): MigrationHarness {
     thresholds: config.migration.thresholds,
     redis: ctx.redis ? { client: ctx.redis, patterns: config.migration.redisKeyPatterns } : undefined,
     production: ctx.production,
+    productionNote: ctx.productionNote,
     backup: ctx.backup,
     adaptation: ctx.adaptation,
     signal: ctx.signal,
@@ -202,7 +203,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       task: (ctx, task) =>
         timePhase(ctx, 'connect', async () => {
           const { config } = ctx;
-          const folder = loadMigration(ctx.migrationName);
+          const folder = loadMigration(ctx.migrationName, process.cwd(), config.workDir);
           ctx.staging = stagingSql(config, { max: connectionsNeeded(config.migration.workload), statementTimeoutMs: 0 });
           try {
             await ctx.staging`SELECT 1`;
@@ -221,18 +222,22 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
             } catch (error) {
               throw new UserError(`Cannot reach staging Redis on port ${config.ports.redis}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
             }
+            let production: ReturnType<typeof resolveProduction> | undefined;
             try {
-              const production = resolveProduction(config);
+              production = resolveProduction(config);
               ctx.production = openProduction(production.url, { statementTimeoutMs: config.production.statementTimeoutMs, max: 1 });
               await ctx.production`SELECT 1`;
             } catch (error) {
               await ctx.production?.end({ timeout: 1 });
               ctx.production = undefined;
-              ctx.productionNote = error instanceof UserError ? error.message : `production not reachable (${(error as Error).message})`;
+              // Configured but down is not the same as none configured: say which.
+              ctx.productionNote = production
+                ? `${production.kind === 'demo' ? 'the demo production' : 'production'} at ${production.display} is configured but not reachable (${(error as Error).message})`
+                : 'no production is configured (PRODUCTION_DATABASE_URL) and no demo production was made';
             }
           }
           const c = ctx.migration.meta.change;
-          task.title = `Staging ${config.database.name}; migration ${ctx.migration.name}: ${ctx.migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}`;
+          task.title = `Staging ${config.database.name}; migration ${ctx.migration.name}: ${ctx.migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}${ctx.migration.outsideProject ? ` (note: ${ctx.migration.outsideProject})` : ''}${ctx.productionNote ? `; not compared with production: ${ctx.productionNote}` : ''}`;
         }),
     },
     {

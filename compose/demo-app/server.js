@@ -82,6 +82,8 @@ function withTimeout(promise, ms, onTimeout) {
 const PRISMA_PARAMS = ['schema', 'connection_limit', 'pool_timeout', 'pgbouncer', 'socket_timeout', 'statement_cache_size'];
 
 let sql = null;
+let healthSql = null;
+let connectHealth = null;
 let dbConfigError = null;
 let dbTarget = '(unset)';
 
@@ -107,6 +109,16 @@ function initPostgres() {
     dbConfigError = `cannot load the postgres package (${errorText(e)}); expected at /app/node_modules/postgres`;
     return;
   }
+  // Health has a connection of its own: a pool busy with slow app queries can never starve it, and
+  // a wedged health connection is thrown away (see checkPostgres) instead of holding a pool slot.
+  connectHealth = () =>
+    postgres(url.toString(), {
+      max: 1,
+      idle_timeout: 30,
+      connect_timeout: CHECK_TIMEOUT_MS / 1000,
+      onnotice: () => {},
+      connection: { application_name: 'rehearse-demo-app-health', statement_timeout: CHECK_TIMEOUT_MS },
+    });
   sql = postgres(url.toString(), {
     max: 5,
     idle_timeout: 30,
@@ -158,20 +170,43 @@ async function timed(fn) {
   }
 }
 
-function checkPostgres() {
-  return timed(async () => {
-    const rows = await query((s) => s`select 1 as ok`, CHECK_TIMEOUT_MS);
-    if (!rows.length || rows[0].ok !== 1) throw new Error('unexpected reply to SELECT 1');
-  });
+/**
+ * Concurrent callers share one in-flight check: a burst of /api/health requests (a load test, a
+ * restart storm) costs one query at a time instead of a queue that outlives the burst by minutes.
+ */
+function singleFlight(fn) {
+  let inflight = null;
+  return () => {
+    if (!inflight) inflight = fn().finally(() => { inflight = null; });
+    return inflight;
+  };
 }
 
-function checkRedis() {
-  return timed(async () => {
+const checkPostgres = singleFlight(() =>
+  timed(async () => {
+    if (!connectHealth) throw Object.assign(new Error(dbConfigError || 'database not configured'), { code: 'NOT_CONFIGURED' });
+    if (!healthSql) healthSql = connectHealth();
+    const conn = healthSql;
+    const q = conn`select 1 as ok`;
+    try {
+      const rows = await withTimeout(q, CHECK_TIMEOUT_MS, () => q.cancel && q.cancel());
+      if (!rows.length || rows[0].ok !== 1) throw new Error('unexpected reply to SELECT 1');
+    } catch (e) {
+      // The next check starts on a fresh connection; this one is closed without waiting for it.
+      if (healthSql === conn) healthSql = null;
+      conn.end({ timeout: 0 }).catch(() => {});
+      throw e;
+    }
+  }),
+);
+
+const checkRedis = singleFlight(() =>
+  timed(async () => {
     if (!redis) throw new Error(redisConfigError || 'redis not configured');
     const reply = await withTimeout(redis.ping(), CHECK_TIMEOUT_MS + 100);
     if (reply !== 'PONG') throw new Error(`unexpected reply to PING: ${String(reply).slice(0, 40)}`);
-  });
-}
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // HTTP plumbing
@@ -495,7 +530,7 @@ function shutdown(signal) {
   const closeIdle = () => typeof server.closeIdleConnections === 'function' && server.closeIdleConnections();
   closeIdle();
   setInterval(closeIdle, 200).unref();
-  Promise.all([closed, sql ? sql.end({ timeout: 2 }).catch(() => {}) : null])
+  Promise.all([closed, sql ? sql.end({ timeout: 2 }).catch(() => {}) : null, healthSql ? healthSql.end({ timeout: 2 }).catch(() => {}) : null])
     .then(() => {
       clearTimeout(deadline);
       log('shutdown complete');

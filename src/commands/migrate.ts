@@ -43,7 +43,7 @@ export async function runMigrate(config: Config, opts: MigrateOptions): Promise<
   if (opts.batchSize !== undefined && (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)) {
     throw new UserError('--batch-size must be a whole number of at least 1.', { tryThis: '--batch-size 1000 (without it, the migration runs in one transaction)' });
   }
-  const migration = loadMigration(opts.migration ?? config.migration.name);
+  const migration = loadMigration(opts.migration ?? config.migration.name, process.cwd(), config.workDir);
   if (!opts.dryRun) {
     const c = migration.meta.change;
     await confirmDangerous(
@@ -51,6 +51,8 @@ export async function runMigrate(config: Config, opts: MigrateOptions): Promise<
         action: `Rehearsing ${migration.name} on the staging database ${config.database.name} (it changes data, rolls back and migrates again)`,
         rows: [
           ['migration', `${migration.meta.target.table}.${c.column}: ${c.from} → ${c.to} (${migration.dir})`],
+          ...(migration.outsideProject ? [['note', migration.outsideProject] as [string, string]] : []),
+          ...(migration.meta.allow.length ? [['allowed', `${migration.meta.allow.join(', ')} (declared in migration.json)`] as [string, string]] : []),
           ['rows', await eligibleNow(config, migration)],
           ['runs', `up, down, up under a synthetic load, edge cases; ends migrated${opts.batchSize ?? config.migration.batchSize ? `; batches of ${opts.batchSize ?? config.migration.batchSize}` : '; one transaction'}`],
           ['backup first', 'staging-backups/staging-backup-<timestamp>.sql.gz'],
@@ -143,7 +145,7 @@ export function formatRollbackProof(p: RollbackProof): string {
 }
 
 export async function runMigrateRollback(config: Config, opts: { migration?: string | undefined; flags: GlobalFlags; signal: AbortSignal }) {
-  const folder = loadMigration(opts.migration ?? config.migration.name);
+  const folder = loadMigration(opts.migration ?? config.migration.name, process.cwd(), config.workDir);
   const sql = stagingSql(config, { max: 2, statementTimeoutMs: 0 });
   let redis: Awaited<ReturnType<typeof stagingRedis>> | undefined;
   try {

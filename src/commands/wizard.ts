@@ -11,6 +11,7 @@ import { closeMigrateContext, migrateTasks, newMigrateContext } from '../../task
 import { newValidateContext, validateTasks } from '../../tasks/validate-tasks.js';
 import { computeChecklist } from '../checklist.js';
 import { demoUp } from '../demo/demo-db.js';
+import { withRunLock } from '../run-lock.js';
 import { formatPlan, stagingContents } from './data.js';
 import { runReport } from './report.js';
 import { renderWizard, type InkListrOptions } from '../../screens/render-wizard.js';
@@ -32,7 +33,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
       setup: {
         id: 'setup',
         async run(rendererOptions, signal) {
-          await runTree(setupTasks(), newSetupContext(config, docker, signal), rendererOptions);
+          await withRunLock(config, 'wizard: setup', () => runTree(setupTasks(), newSetupContext(config, docker, signal), rendererOptions));
         },
       },
       data: {
@@ -59,7 +60,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
         },
         async run(rendererOptions, signal) {
           const ctx = newDataContext(config, signal);
-          await runTree(dataTasks(), ctx, rendererOptions, () => closeDataContext(ctx));
+          await withRunLock(config, 'wizard: data', () => runTree(dataTasks(), ctx, rendererOptions, () => closeDataContext(ctx)));
         },
       },
       migrate: {
@@ -76,7 +77,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
         },
         async run(rendererOptions, signal) {
           const ctx = newMigrateContext(config, signal);
-          await runTree(migrateTasks(), ctx, rendererOptions, () => closeMigrateContext(ctx));
+          await withRunLock(config, 'wizard: migrate', () => runTree(migrateTasks(), ctx, rendererOptions, () => closeMigrateContext(ctx)));
         },
       },
       validate: {

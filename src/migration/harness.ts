@@ -69,6 +69,8 @@ export interface HarnessInputs {
   redis?: { client: Redis; patterns: string[] } | undefined;
   /** Production, opened read-only: proves the target is a different database. */
   production?: postgres.Sql | undefined;
+  /** Why production is not compared when it is absent ("not reachable: …" differs from none configured). */
+  productionNote?: string | undefined;
   /** The staging backup taken for this run. */
   backup?: { file: string; bytes: number } | undefined;
   runId?: string | undefined;
@@ -301,7 +303,7 @@ export class MigrationHarness {
             if (p!.db === me!.db && p!.started === me!.started && p!.oid === me!.oid) return { status: 'fail', summary: 'the target database IS production: refusing to migrate it', data };
             return { status: 'pass', summary: `${me!.db} (PostgreSQL ${me!.version}) is writable, set up as staging, and a different database from production`, data };
           }
-          return { status: 'pass', summary: `${me!.db} (PostgreSQL ${me!.version}) is writable and set up as staging (no production configured to compare)`, data };
+          return { status: 'pass', summary: `${me!.db} (PostgreSQL ${me!.version}) is writable and set up as staging (not compared with production: ${this.inputs.productionNote ?? 'none configured'})`, data: { ...data, production: { compared: false, why: this.inputs.productionNote ?? 'none configured' } } };
         },
         { blocking: true },
       );

@@ -94,7 +94,7 @@ function initialModel(runners: WizardProps['runners'], steps: readonly StepInfo[
   const states = Object.fromEntries(steps.map((s) => [s.id, !runners[s.id] ? 'not-built' : evidence[s.id]?.done ? 'done' : 'pending'])) as Record<StepId, StepState>;
   const notes = Object.fromEntries(steps.flatMap((s) => (evidence[s.id] ? [[s.id, evidence[s.id]!.why]] : []))) as Partial<Record<StepId, string>>;
   // Resume: the first step whose evidence is missing or stale (the last one when all are there).
-  const first = steps.findIndex((s) => states[s.id] === 'pending');
+  const first = steps.findIndex((s) => states[s.id] !== 'done');
   return { index: first >= 0 ? first : Math.max(0, steps.length - 1), phase: 'idle', states, notes };
 }
 

@@ -1,12 +1,15 @@
 // The step contract: each guarded step builds its preview and its question here, once, and both the
 // CLI command and the wizard ask exactly that. After a stop (cancel or failure) the same module says
 // what had already changed, from the phases the step's context recorded, and what is still running.
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { Listr } from 'listr2';
 import type { Config } from '../src/config.js';
 import { evidenceAge, loadEvidence, type Evidence } from '../src/checklist.js';
 import { demoNames } from '../src/demo/demo-db.js';
 import { listStackContainers } from '../src/docker.js';
+import { workPaths } from '../src/paths.js';
 import { CheckFailedError } from '../src/errors.js';
 import { loadMigration } from '../src/migration/folder.js';
 import { countEligible } from '../src/migration/runner.js';
@@ -177,6 +180,29 @@ export function assertRequiredChecks(ctx: ValidateContext): void {
   });
 }
 
+const marker = (config: Config, step: StepId) => path.join(workPaths(config).backups, `.${step}-in-progress`);
+
+/**
+ * Runs a step with a marker on disk while it runs, removed only when it succeeds: a step cut short
+ * (Ctrl-C, a crash, a closed terminal) leaves the marker, and the resume then opens on that step
+ * even when an older report of it is still on disk.
+ */
+export async function withStepMarker<T>(config: Config, step: StepId, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(workPaths(config).backups, { recursive: true, mode: 0o700 });
+  writeFileSync(marker(config, step), `${new Date().toISOString()}\n`, { mode: 0o600 });
+  const result = await fn();
+  rmSync(marker(config, step), { force: true });
+  return result;
+}
+
+function interruptedAt(config: Config, step: StepId): Date | undefined {
+  try {
+    return statSync(marker(config, step)).mtime;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether a step's evidence is there and fresh, and the one line that says so ("data summary 12 min ago"). */
 export interface StepEvidence {
   done: boolean;
@@ -201,10 +227,19 @@ export async function stepsEvidence(config: Config, docker: Dockerode, now = new
     healthy = false;
   }
   const setup = judge('setup report', e.setup, !!e.setup?.data.ok);
-  return {
+  const steps: Partial<Record<StepId, StepEvidence>> = {
     setup: setup.done && !healthy ? { done: false, why: `${setup.why}, but the stack is not running and healthy now` } : setup,
     data: judge('data summary', e.data, !!e.data?.data.ok),
     migrate: judge('migration report', e.migration, !!e.migration?.data.ok),
     validate: judge('validation report', e.validation, !!e.validation?.data.ok && !e.validation.data.quick),
   };
+  // A step cut short is to do again, and so is every step after it: its evidence may describe a staging that is gone.
+  const order: StepId[] = ['setup', 'data', 'migrate', 'validate'];
+  const cut = order.findIndex((step) => interruptedAt(config, step));
+  if (cut >= 0) {
+    const at = interruptedAt(config, order[cut]!)!;
+    steps[order[cut]!] = { done: false, why: `interrupted ${evidenceAge('', { file: '', data: {}, mtime: at }, now).trim()}` };
+    for (const later of order.slice(cut + 1)) if (steps[later]?.done) steps[later] = { done: false, why: `${steps[later]!.why}, before the ${order[cut]} step was interrupted` };
+  }
+  return steps;
 }

@@ -5,7 +5,7 @@ import { newestBackup, restoreStaging } from '../restore.js';
 import { stagingSql } from '../staging-db.js';
 import { UserError } from '../errors.js';
 import { closeDataContext, dataTasks, newDataContext } from '../../tasks/data-tasks.js';
-import { formatDataPlan, planData, stagingContents } from '../../tasks/steps.js';
+import { formatDataPlan, planData, stagingContents, withStepMarker } from '../../tasks/steps.js';
 import { runTasks, type OutputMode } from '../../tasks/run-tasks.js';
 import { confirmDangerous, confirmStep } from './confirm.js';
 import type { GlobalFlags } from './interaction.js';
@@ -22,7 +22,8 @@ export async function runData(config: Config, opts: { dryRun: boolean; maxUsers?
   }
   const ctx = newDataContext(config, opts.signal, { dryRun: opts.dryRun, ...(opts.maxUsers !== undefined ? { maxUsers: opts.maxUsers } : {}) });
   try {
-    await runTasks(dataTasks(), ctx, opts.mode);
+    if (opts.dryRun) await runTasks(dataTasks(), ctx, opts.mode);
+    else await withStepMarker(config, 'data', () => runTasks(dataTasks(), ctx, opts.mode));
   } finally {
     await closeDataContext(ctx);
   }

@@ -11,7 +11,7 @@ import { appliedRuns, rollbackApplied } from '../migration/rollback.js';
 import { stagingRedis, stagingSql } from '../staging-db.js';
 import { closeMigrateContext, migrateTasks, newMigrateContext, runnerSettings, type MigrateContext } from '../../tasks/migrate-tasks.js';
 import { note, runTasks, type OutputMode } from '../../tasks/run-tasks.js';
-import { planMigrate } from '../../tasks/steps.js';
+import { planMigrate, withStepMarker } from '../../tasks/steps.js';
 import { confirmDangerous, confirmStep } from './confirm.js';
 import type { GlobalFlags } from './interaction.js';
 
@@ -35,7 +35,8 @@ export async function runMigrate(config: Config, opts: MigrateOptions): Promise<
   }
   const ctx = newMigrateContext(config, opts.signal, { dryRun: opts.dryRun, verbose: opts.verbose, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}), migration: migration.dir });
   try {
-    await runTasks(migrateTasks(), ctx, opts.mode);
+    if (opts.dryRun) await runTasks(migrateTasks(), ctx, opts.mode);
+    else await withStepMarker(config, 'migrate', () => runTasks(migrateTasks(), ctx, opts.mode));
   } finally {
     await closeMigrateContext(ctx);
   }

@@ -8,7 +8,7 @@ import { stackNames } from '../paths.js';
 import { newSetupContext, setupTasks } from '../../tasks/setup-tasks.js';
 import { closeDataContext, dataTasks, newDataContext, type DataContext } from '../../tasks/data-tasks.js';
 import { closeMigrateContext, migrateTasks, newMigrateContext, type MigrateContext } from '../../tasks/migrate-tasks.js';
-import { assertRequiredChecks, dataStateNote, migrateStateNote, planData, planMigrate, stepsEvidence, stillRunning } from '../../tasks/steps.js';
+import { assertRequiredChecks, dataStateNote, migrateStateNote, planData, planMigrate, stepsEvidence, stillRunning, withStepMarker } from '../../tasks/steps.js';
 import { newValidateContext, validateTasks } from '../../tasks/validate-tasks.js';
 import { computeChecklist } from '../checklist.js';
 import { demoUp } from '../demo/demo-db.js';
@@ -47,7 +47,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
       setup: {
         id: 'setup',
         async run(rendererOptions, signal) {
-          await runTree(setupTasks(), newSetupContext(config, docker, signal), rendererOptions);
+          await withStepMarker(config, 'setup', () => runTree(setupTasks(), newSetupContext(config, docker, signal), rendererOptions));
         },
         // Setup never touches the staging data; what it leaves is containers, read from the engine.
         stateAfterStop: (ran) => (ran ? describeStackState(docker, config) : Promise.resolve('Nothing was started.')),
@@ -66,7 +66,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
         async run(rendererOptions, signal) {
           dataCtx = newDataContext(config, signal);
           const ctx = dataCtx;
-          await runTree(dataTasks(), ctx, rendererOptions, () => closeDataContext(ctx));
+          await withStepMarker(config, 'data', () => runTree(dataTasks(), ctx, rendererOptions, () => closeDataContext(ctx)));
         },
         stateAfterStop: async (ran) => dataStateNote(ran ? dataCtx : undefined),
       },
@@ -76,7 +76,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
         async run(rendererOptions, signal) {
           migrateCtx = newMigrateContext(config, signal);
           const ctx = migrateCtx;
-          await runTree(migrateTasks(), ctx, rendererOptions, () => closeMigrateContext(ctx));
+          await withStepMarker(config, 'migrate', () => runTree(migrateTasks(), ctx, rendererOptions, () => closeMigrateContext(ctx)));
         },
         stateAfterStop: async (ran) => migrateStateNote(ran ? migrateCtx : undefined),
       },
@@ -86,7 +86,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
           const ctx = newValidateContext(config, docker, signal);
           // The last task fails when a required check did: the step then shows ✖ with the failing checks.
           const required = { title: 'Required checks', task: (c: typeof ctx, task: { title: string }) => { assertRequiredChecks(c); task.title = `Required checks: all ${c.results.filter((r) => r.required).length} pass`; } };
-          await runTree([...validateTasks(ctx.selection), required], ctx, rendererOptions, () => ctx.probes.close());
+          await withStepMarker(config, 'validate', () => runTree([...validateTasks(ctx.selection), required], ctx, rendererOptions, () => ctx.probes.close()));
         },
         stateAfterStop: async () => 'Validation only reads: nothing in staging was changed.',
       },

@@ -90,6 +90,8 @@ export function TaskTreeView({ tasks, animate = true, maxLines }: { tasks: reado
 function RowView({ row, animate, oneLine = false }: { row: Row; animate: boolean; oneLine?: boolean }) {
   const { task } = row;
   const wrap = oneLine ? 'truncate-end' : 'wrap';
+  // A row is one line in a window: a multi-line title or message (an error with a stack) shows its first line.
+  const line = (text: string | undefined) => (oneLine ? (text ?? '').split('\n')[0]!.trimEnd() : (text ?? ''));
   if (row.kind === 'output') {
     return (
       <Box paddingLeft={row.depth * 2 + 2}>
@@ -102,7 +104,7 @@ function RowView({ row, animate, oneLine = false }: { row: Row; animate: boolean
   if (row.kind === 'message') {
     return (
       <Box paddingLeft={row.depth * 2 + 2}>
-        <Text color={task.state === 'failed' ? 'red' : 'yellow'} wrap={wrap}>{`→ ${task.message}`}</Text>
+        <Text color={task.state === 'failed' ? 'red' : 'yellow'} wrap={wrap}>{`→ ${line(task.message)}`}</Text>
       </Box>
     );
   }
@@ -127,8 +129,8 @@ function RowView({ row, animate, oneLine = false }: { row: Row; animate: boolean
         )}
       </Box>
       <Text dimColor={task.state === 'pending'} wrap={wrap}>
-        {` ${task.title}`}
-        <Text dimColor>{duration}{skipped}</Text>
+        {` ${line(task.title)}`}
+        <Text dimColor>{duration}{line(skipped)}</Text>
       </Text>
     </Box>
   );

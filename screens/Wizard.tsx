@@ -157,7 +157,8 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
     if (!step || !runner) return;
     const { signal } = props.current.abortController;
     const store = new TaskStore();
-    commit({ phase: 'running', error: undefined, stopNote: undefined, asking: undefined, run: { stepId: step.id, store }, states: setStepState(step.id, 'running') });
+    // The old evidence no longer describes this step once it runs again.
+    commit({ phase: 'running', error: undefined, stopNote: undefined, asking: undefined, run: { stepId: step.id, store }, states: setStepState(step.id, 'running'), notes: { ...model.current.notes, [step.id]: undefined } });
     const settle = (error: unknown, ok: boolean) => {
       if (model.current.phase === 'ended') return;
       if (signal.aborted) {

@@ -31,6 +31,8 @@ export function TaskTree({ store, animate = true, maxLines }: TaskTreeProps) {
   return <TaskTreeView tasks={tasks} animate={animate} maxLines={maxLines} />;
 }
 
+const failedBelow = (task: TaskNode): boolean => task.children.some((c) => c.state === 'failed' || failedBelow(c));
+
 /** One line of the tree: a task, its live output, or its error/skip message. */
 interface Row {
   key: string;
@@ -108,7 +110,8 @@ function RowView({ row, animate, oneLine = false }: { row: Row; animate: boolean
       </Box>
     );
   }
-  const look = task.state === 'running' ? undefined : LOOK[task.state];
+  // listr2 marks a parent completed when subtasks that may fail (exitOnError: false) did: it shows ✖ all the same.
+  const look = task.state === 'running' ? undefined : task.state === 'completed' && failedBelow(task) ? LOOK.failed : LOOK[task.state];
   const skipped = task.state === 'skipped' ? (task.message && task.message !== task.title ? ` [skipped: ${task.message}]` : ' [skipped]') : '';
   const duration = task.state === 'completed' && task.durationMs !== undefined ? ` (${formatDuration(task.durationMs)})` : '';
   return (

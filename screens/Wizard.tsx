@@ -203,8 +203,9 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
       )
       .then(
         (plan) => {
-          if (model.current.phase !== 'preparing') return;
+          if (model.current.phase === 'ended') return;
           if (signal.aborted) return finishCancel(runner, false);
+          if (model.current.phase !== 'preparing') return;
           commit({ phase: 'confirming', asking: plan });
         },
         (error: unknown) => {
@@ -257,14 +258,15 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
           commit({ index });
         }
       } else if (phase === 'failed') {
-        if (input === 'r') runCurrent();
+        // A retry plans and asks again: what the step would replace may have changed since.
+        if (input === 'r') startCurrent();
         else if (input === 'c') advance();
         else if (input === 's') skipCurrent();
         else if (input === 'q') end('failed', model.current.error);
       }
       // confirming: the prompt owns the keys; running/cancelling: only Ctrl-C counts.
     },
-    [advance, commit, end, runCurrent, skipCurrent, startCurrent],
+    [advance, commit, end, skipCurrent, startCurrent],
   );
   // Always active (toggling isActive flips raw mode off and on), so Ctrl-C works in every phase.
   useInput(onKey);

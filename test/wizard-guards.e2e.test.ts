@@ -27,9 +27,9 @@ function keep(name: string, screen: string): void {
   writeFileSync(path.join(CAPTURES, `${name}.txt`), screen);
 }
 
-const start = async (env: Record<string, string> = { NO_COLOR: '1' }, size = SMALL) => {
+const start = async (env: Record<string, string> = { NO_COLOR: '1' }, size = SMALL, command = BIN) => {
   await session?.kill();
-  session = await TmuxSession.start(`rehearse-wz-${process.pid}`, stack.workDir, BIN, { REHEARSE_IMAGES: 'local', ...env }, size);
+  session = await TmuxSession.start(`rehearse-wz-${process.pid}`, stack.workDir, command, { REHEARSE_IMAGES: 'local', ...env }, size);
   return session;
 };
 const withEscapes = async (s: TmuxSession) => String((await execa('tmux', ['capture-pane', '-p', '-e', '-t', s.name])).stdout);
@@ -109,6 +109,18 @@ describe('the wizard guards, at 80x24', () => {
     if (/r retry · c continue/.test(end)) await s.keys('q');
     const exit = await s.waitFor(/\[exit \d+\]/, 30_000);
     expect(exit).toMatch(/\[exit [01]\]/);
+  });
+
+  it('`rehearse data` asks the same question as the wizard, after the same preview', { timeout: 300_000 }, async () => {
+    const s = await start({ NO_COLOR: '1' }, SMALL, `${BIN} data`);
+    const asked = await s.waitFor(/Type staging_db to confirm/, 240_000);
+    keep('cli-data-prompt-80x24', asked);
+    expect(asked).toMatch(/TABLE\s+ROWS\s+EST\. SIZE/);
+    expect(flat(asked)).toContain('⚠ Replace the staging database staging_db with this subset');
+    expect(flat(asked)).toMatch(/replaced by [\d,]+ anonymized rows \(\d+ users \+ \d+ parents\)/);
+    const end = await s.pressUntil('Escape', /\[exit \d+\]/, 20_000);
+    expect(end).toContain('[exit 130]');
+    expect(end).toContain('Nothing was changed.');
   });
 
   it('after Ctrl-C while proving the backup, says staging was replaced (as the database shows) and resumes on that step', { timeout: 900_000 }, async () => {

@@ -73,9 +73,8 @@ export function buildProgram(): Command {
       }
       const { config } = await loadEffectiveConfig(globals);
       const { runWizard } = await import('./commands/wizard.js');
-      const code = await runWizard(config, controller);
-      if (code === ExitCode.cancelled) throw new CancelledError();
-      process.exitCode = code;
+      // The wizard's last frame says how it ended, a cancel included: nothing is printed twice.
+      process.exitCode = await runWizard(config, controller);
     });
 
   program

@@ -187,7 +187,7 @@ describe('rehearse data on the demo production', () => {
     const before = await withSql(staging(), fingerprint);
     const { config } = loadConfig({ cwd: stack.workDir, env: stack.env });
     const ctx = newDataContext(config, new AbortController().signal, { failAfterTable: 'reading_progress' });
-    await expect(new Listr(dataTasks(), { ctx, renderer: 'silent', exitOnError: true }).run()).rejects.toThrow(/rolled back: staging is exactly as it was/);
+    await expect(new Listr(dataTasks(), { ctx, renderer: 'silent', exitOnError: true }).run()).rejects.toThrow(/rolled back: injected failure after loading reading_progress\. Then staging's fingerprint .* equals the one taken before the load: staging is as it was/);
     const { closeDataContext } = await import('../tasks/data-tasks.js');
     await closeDataContext(ctx);
     expect(await withSql(staging(), fingerprint)).toEqual(before);

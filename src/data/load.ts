@@ -160,7 +160,13 @@ export async function loadSubset(staging: postgres.Sql, production: ReadOnlyTx, 
     });
   } catch (error) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? error;
-    throw describeStagingError(error, current);
+    const described = describeStagingError(error, current);
+    // A CHECK names no column: staging's catalog says which columns the constraint reads.
+    if (described instanceof StagingRejectedError && described.fields.constraint && !described.fields.column && described.fields.table) {
+      const columns = await constraintColumns(staging, opts.schemas, described.fields.table, described.fields.constraint).catch(() => []);
+      if (columns.length) throw describeStagingError(error, current, columns.join(', '));
+    }
+    throw described;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
@@ -187,7 +193,7 @@ async function copyIn(tx: postgres.TransactionSql, statement: string): Promise<W
 }
 
 /** Everything staging said, minus any value: only the error's fields and its message up to a quoted value. */
-export function describeStagingError(error: unknown, where?: { table: string }): Error {
+export function describeStagingError(error: unknown, where?: { table: string }, constraintColumns?: string): Error {
   if (error instanceof UserError) return error;
   const e = error as { name?: string; code?: string; severity?: string; message?: string; detail?: string; where?: string; table_name?: string; column_name?: string; constraint_name?: string; schema_name?: string };
   if (e?.name !== 'PostgresError' || !e.severity) return error as Error;
@@ -196,7 +202,7 @@ export function describeStagingError(error: unknown, where?: { table: string }):
   // A unique violation's detail reads `Key (email)=(<value>) already exists.`: keep the columns.
   const keyColumns = /^Key \((.+?)\)=\(/.exec(e.detail ?? '')?.[1];
   const table = e.table_name ?? copyContext?.[1] ?? where?.table;
-  const column = e.column_name ?? copyContext?.[3] ?? keyColumns;
+  const column = e.column_name ?? copyContext?.[3] ?? keyColumns ?? constraintColumns;
   const line = copyContext ? Number(copyContext[2]) : undefined;
   const message = (e.message ?? '').replace(/:\s*".*$/s, '').replace(/\s*Failing row contains.*$/s, '');
   const parts = [
@@ -219,6 +225,7 @@ async function applySchema(tx: postgres.TransactionSql, schemas: string[], schem
   // The schemas are made here, not by the dump (prepareSchemaSql took its CREATE SCHEMA lines out),
   // so extensions can go into them before the tables that use their types and functions.
   for (const schema of schemas) await tx.unsafe(`CREATE SCHEMA ${quoteIdent(schema)}`);
+  for (const c of facts?.schemaComments ?? []) await tx.unsafe(`COMMENT ON SCHEMA ${quoteIdent(c.schema)} IS ${literal(c.comment)}`);
   for (const ext of facts?.extensions ?? []) {
     await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ext.schema)}`);
     await tx.unsafe(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(ext.name)} WITH SCHEMA ${quoteIdent(ext.schema)}`);
@@ -232,6 +239,14 @@ async function applySchema(tx: postgres.TransactionSql, schemas: string[], schem
   await tx.unsafe(`SET LOCAL search_path = "$user", public`);
 }
 
+async function constraintColumns(staging: postgres.Sql, schemas: string[], table: string, constraint: string): Promise<string[]> {
+  const rows = (await staging`
+    SELECT a.attname AS name FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)
+    WHERE k.conname = ${constraint} AND c.relname = ${table} AND n.nspname = ANY(${schemas}) ORDER BY a.attnum`) as unknown as Array<{ name: string }>;
+  return rows.map((r) => r.name);
+}
+
 const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 const ENABLE: Record<string, string> = { O: 'ENABLE', A: 'ENABLE ALWAYS', R: 'ENABLE REPLICA' };
@@ -241,7 +256,7 @@ async function userTriggers(tx: postgres.TransactionSql, schemas: string[]) {
   return (await tx.unsafe(
     `SELECT format('%I.%I', n.nspname, c.relname) AS tbl, t.tgname AS name, t.tgenabled AS enabled
      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND n.nspname = ANY($1) AND c.relkind IN ('r', 'p')
+     WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p')
      ORDER BY c.relispartition, c.oid, t.tgname`,
     [schemas],
   )) as unknown as Array<{ tbl: string; name: string; enabled: string }>;
@@ -255,7 +270,7 @@ async function resetSequences(tx: postgres.TransactionSql, schemas: string[], pr
      JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
      JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND tn.nspname = ANY($1)`,
+     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND tn.nspname = ANY($1::text[])`,
     [schemas],
   )) as unknown as Array<{ seq: string; tbl: string; col: string }>;
   for (const o of owned) {
@@ -272,7 +287,7 @@ async function resetSequences(tx: postgres.TransactionSql, schemas: string[], pr
 async function refreshMaterializedViews(tx: postgres.TransactionSql, schemas: string[], unpopulated: string[]): Promise<string[]> {
   const views = (await tx.unsafe(
     `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind = 'm' AND n.nspname = ANY($1) ORDER BY c.oid`,
+     WHERE c.relkind = 'm' AND n.nspname = ANY($1::text[]) ORDER BY c.oid`,
     [schemas],
   )) as unknown as Array<{ name: string }>;
   const refreshed: string[] = [];

@@ -62,6 +62,8 @@ export interface ProductionSchemaFacts {
   sequences: Array<{ seq: string; lastValue: string | null }>;
   /** Materialized views production has not populated (they stay unpopulated in staging too). */
   unpopulatedViews: string[];
+  /** The comments of the app schemas (pg_dump leaves out public's). */
+  schemaComments: Array<{ schema: string; comment: string }>;
   database: DatabaseLocale;
 }
 
@@ -87,7 +89,10 @@ export async function readProductionFacts(tx: ReadOnlyTx, schemas: string[]): Pr
   const unpopulated = (await tx`
     SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind = 'm' AND NOT c.relispopulated AND n.nspname = ANY(${schemas})`) as unknown as Array<{ name: string }>;
-  return { extensions, roles: roles.map((r) => r.name), sequences, unpopulatedViews: unpopulated.map((v) => v.name), database: await localeOf(tx) };
+  const schemaComments = (await tx`
+    SELECT nspname AS schema, obj_description(oid, 'pg_namespace') AS comment FROM pg_namespace
+    WHERE nspname = ANY(${schemas}) AND obj_description(oid, 'pg_namespace') IS NOT NULL`) as unknown as ProductionSchemaFacts['schemaComments'];
+  return { extensions, roles: roles.map((r) => r.name), sequences, unpopulatedViews: unpopulated.map((v) => v.name), schemaComments, database: await localeOf(tx) };
 }
 
 /**
@@ -127,44 +132,44 @@ export async function checkStagingCanHold(staging: postgres.Sql, facts: Producti
  * and after a failed load (it is as it was). Names only, never data.
  */
 export async function catalogSummary(sql: postgres.Sql | postgres.TransactionSql, schemas: string[]): Promise<Record<string, string[]>> {
-  const q = async (text: string) => ((await sql.unsafe(text, [schemas])) as unknown as Array<{ line: string }>).map((r) => r.line).sort();
+  const q = async (text: string) => ((await sql.unsafe(text, text.includes('$1') ? [schemas] : [])) as unknown as Array<{ line: string }>).map((r) => r.line).sort();
   // Objects that belong to an extension are the extension's, not the app's.
   const notExt = (cls: string, oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${cls}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
   return {
-    schemas: await q(`SELECT nspname AS line FROM pg_namespace WHERE nspname = ANY($1)`),
+    schemas: await q(`SELECT nspname AS line FROM pg_namespace WHERE nspname = ANY($1::text[])`),
     extensions: await q(`SELECT e.extname || ' in ' || n.nspname AS line FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'`),
-    relations: await q(`SELECT n.nspname || '.' || c.relname || ' ' || c.relkind || CASE WHEN c.relrowsecurity THEN ' rls' ELSE '' END || CASE WHEN c.relforcerowsecurity THEN ' force' ELSE '' END AS line
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind IN ('r','p','v','m','S','f','c') AND ${notExt('pg_class', 'c.oid')}`),
+    relations: await q(`SELECT n.nspname || '.' || c.relname || ' ' || c.relkind::text || CASE WHEN c.relrowsecurity THEN ' rls' ELSE '' END || CASE WHEN c.relforcerowsecurity THEN ' force' ELSE '' END AS line
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r','p','v','m','S','f','c') AND ${notExt('pg_class', 'c.oid')}`),
     columns: await q(`SELECT n.nspname || '.' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END
         || coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), '') || CASE a.attidentity WHEN 'a' THEN ' identity always' WHEN 'd' THEN ' identity by default' ELSE '' END
         || CASE a.attgenerated WHEN 's' THEN ' generated' ELSE '' END || coalesce(' collate ' || co.collname, '') AS line
       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
       LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
-      WHERE n.nspname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','p','v','m','f','c') AND ${notExt('pg_class', 'c.oid')}`),
+      WHERE n.nspname = ANY($1::text[]) AND a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r','p','v','m','f','c') AND ${notExt('pg_class', 'c.oid')}`),
     constraints: await q(`SELECT n.nspname || '.' || c.relname || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid) AS line
-      FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)`),
-    indexes: await q(`SELECT pg_get_indexdef(i.indexrelid) AS line FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1)`),
-    types: await q(`SELECT n.nspname || '.' || t.typname || ' ' || t.typtype || coalesce(' ' || (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '')
+      FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[])`),
+    indexes: await q(`SELECT pg_get_indexdef(i.indexrelid) AS line FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[])`),
+    types: await q(`SELECT n.nspname || '.' || t.typname || ' ' || t.typtype::text || coalesce(' ' || (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '')
         || CASE WHEN t.typtype = 'd' THEN ' over ' || format_type(t.typbasetype, t.typtypmod) || coalesce(' default ' || t.typdefault, '')
           || coalesce(' ' || (SELECT string_agg(pg_get_constraintdef(k.oid), ' ' ORDER BY k.conname) FROM pg_constraint k WHERE k.contypid = t.oid), '') ELSE '' END AS line
       FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-      WHERE n.nspname = ANY($1) AND t.typtype IN ('e','d','r','m','c') AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c') AND ${notExt('pg_type', 't.oid')}`),
-    views: await q(`SELECT n.nspname || '.' || c.relname || ' ' || c.relkind || CASE WHEN c.relkind = 'm' AND c.relispopulated THEN ' populated' ELSE '' END || ': ' || pg_get_viewdef(c.oid) AS line
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND c.relkind IN ('v','m') AND ${notExt('pg_class', 'c.oid')}`),
+      WHERE n.nspname = ANY($1::text[]) AND t.typtype IN ('e','d','r','m','c') AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c') AND ${notExt('pg_type', 't.oid')}`),
+    views: await q(`SELECT n.nspname || '.' || c.relname || ' ' || c.relkind::text || CASE WHEN c.relkind = 'm' AND c.relispopulated THEN ' populated' ELSE '' END || ': ' || pg_get_viewdef(c.oid) AS line
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('v','m') AND ${notExt('pg_class', 'c.oid')}`),
     functions: await q(`SELECT p.oid::regprocedure::text || ' ' || md5(pg_get_functiondef(p.oid)) AS line FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-      WHERE n.nspname = ANY($1) AND p.prokind IN ('f','p','w') AND ${notExt('pg_proc', 'p.oid')}`),
-    triggers: await q(`SELECT pg_get_triggerdef(t.oid) || ' ' || t.tgenabled AS line FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = ANY($1) AND NOT t.tgisinternal`),
+      WHERE n.nspname = ANY($1::text[]) AND p.prokind IN ('f','p','w') AND ${notExt('pg_proc', 'p.oid')}`),
+    triggers: await q(`SELECT pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text AS line FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ANY($1::text[]) AND NOT t.tgisinternal`),
     policies: await q(`SELECT schemaname || '.' || tablename || ' ' || policyname || ' ' || permissive || ' ' || cmd || ' ' || array_to_string(roles, ',') || coalesce(' using ' || qual, '') || coalesce(' check ' || with_check, '') AS line
-      FROM pg_policies WHERE schemaname = ANY($1)`),
+      FROM pg_policies WHERE schemaname = ANY($1::text[])`),
     partitions: await q(`SELECT n.nspname || '.' || c.relname || ' ' || coalesce(pg_get_partkeydef(c.oid), '') || coalesce(' of ' || pn.nspname || '.' || pc.relname || ' ' || pg_get_expr(c.relpartbound, c.oid), '') AS line
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition
       LEFT JOIN pg_class pc ON pc.oid = i.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-      WHERE n.nspname = ANY($1) AND (c.relkind = 'p' OR c.relispartition)`),
-    collations: await q(`SELECT n.nspname || '.' || c.collname || ' ' || c.collprovider || ' ' || coalesce(c.collcollate, '') || ' ' || coalesce(to_jsonb(c)->>'colliculocale', to_jsonb(c)->>'colllocale', '') AS line
-      FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE n.nspname = ANY($1) AND ${notExt('pg_collation', 'c.oid')}`),
+      WHERE n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p') AND (c.relkind = 'p' OR c.relispartition)`),
+    collations: await q(`SELECT n.nspname || '.' || c.collname || ' ' || c.collprovider::text || ' ' || coalesce(c.collcollate, '') || ' ' || coalesce(to_jsonb(c)->>'colliculocale', to_jsonb(c)->>'colllocale', '') AS line
+      FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace WHERE n.nspname = ANY($1::text[]) AND ${notExt('pg_collation', 'c.oid')}`),
     comments: await q(`SELECT o.type || ' ' || o.identity || ': ' || d.description AS line FROM pg_description d, LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o
-      WHERE (o.schema = ANY($1) OR (o.type = 'schema' AND o.identity = ANY($1))) AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = d.classoid AND x.objid = d.objoid AND x.deptype = 'e')`),
+      WHERE (o.schema = ANY($1::text[]) OR (o.type = 'schema' AND o.identity = ANY($1::text[]))) AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = d.classoid AND x.objid = d.objoid AND x.deptype = 'e')`),
   };
 }

@@ -66,10 +66,10 @@ function startData(): { child: ResultPromise; output: () => string } {
   return { child, output: () => out };
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, output: () => string = () => '', timeoutMs = 90_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -100,7 +100,7 @@ describe('a row staging refuses', () => {
       expect(before['public.users']!.rows).toBe(1);
 
       const run = startData();
-      await until('the load to start', async () => run.output().includes('Copy the subset into staging'));
+      await until('the load to start', async () => run.output().includes('Copy the subset into staging'), run.output);
       const loadStarted = Date.now();
       const r = await run.child;
       const seconds = (Date.now() - loadStarted) / 1000;
@@ -130,10 +130,11 @@ describe('one Ctrl-C', () => {
       await holder`BEGIN`;
       await holder`LOCK TABLE users IN ACCESS SHARE MODE`;
       const run = startData();
+      // Watched from another session: inside a transaction pg_stat_activity is a snapshot that never changes.
       await until('the load to wait on the lock', async () => {
-        const [row] = await holder`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'rehearse' AND wait_event_type = 'Lock'`;
+        const [row] = await withStaging((sql) => sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'rehearse' AND wait_event_type = 'Lock'`);
         return row!.n > 0;
-      });
+      }, run.output);
       const sent = Date.now();
       run.child.kill('SIGINT');
       const r = await run.child;
@@ -159,9 +160,9 @@ describe('one Ctrl-C', () => {
       await holder`LOCK TABLE users IN ACCESS EXCLUSIVE MODE`;
       const run = startData();
       await until('a production read to wait on the lock', async () => {
-        const [row] = await holder`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'rehearse (read-only)' AND wait_event_type = 'Lock'`;
+        const [row] = await production.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'rehearse (read-only)' AND wait_event_type = 'Lock'`;
         return row!.n > 0;
-      });
+      }, run.output);
       const sent = Date.now();
       run.child.kill('SIGINT');
       const r = await run.child;
@@ -169,9 +170,9 @@ describe('one Ctrl-C', () => {
       expect((Date.now() - sent) / 1000, run.output()).toBeLessThan(10);
       // Still holding the lock: a read that was only abandoned would wait behind it; a cancelled one is gone.
       await until('no rehearse session on production', async () => {
-        const [row] = await holder`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'rehearse%'`;
+        const [row] = await production.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'rehearse%'`;
         return row!.n === 0;
-      }, 5000);
+      }, () => '', 5000);
     } finally {
       await holder`ROLLBACK`.catch(() => undefined);
       await holder.end({ timeout: 2 });

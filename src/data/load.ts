@@ -225,7 +225,6 @@ async function applySchema(tx: postgres.TransactionSql, schemas: string[], schem
   // The schemas are made here, not by the dump (prepareSchemaSql took its CREATE SCHEMA lines out),
   // so extensions can go into them before the tables that use their types and functions.
   for (const schema of schemas) await tx.unsafe(`CREATE SCHEMA ${quoteIdent(schema)}`);
-  for (const c of facts?.schemaComments ?? []) await tx.unsafe(`COMMENT ON SCHEMA ${quoteIdent(c.schema)} IS ${literal(c.comment)}`);
   for (const ext of facts?.extensions ?? []) {
     await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ext.schema)}`);
     await tx.unsafe(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(ext.name)} WITH SCHEMA ${quoteIdent(ext.schema)}`);

@@ -62,8 +62,6 @@ export interface ProductionSchemaFacts {
   sequences: Array<{ seq: string; lastValue: string | null }>;
   /** Materialized views production has not populated (they stay unpopulated in staging too). */
   unpopulatedViews: string[];
-  /** The comments of the app schemas (pg_dump leaves out public's). */
-  schemaComments: Array<{ schema: string; comment: string }>;
   database: DatabaseLocale;
 }
 
@@ -89,10 +87,7 @@ export async function readProductionFacts(tx: ReadOnlyTx, schemas: string[]): Pr
   const unpopulated = (await tx`
     SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind = 'm' AND NOT c.relispopulated AND n.nspname = ANY(${schemas})`) as unknown as Array<{ name: string }>;
-  const schemaComments = (await tx`
-    SELECT nspname AS schema, obj_description(oid, 'pg_namespace') AS comment FROM pg_namespace
-    WHERE nspname = ANY(${schemas}) AND obj_description(oid, 'pg_namespace') IS NOT NULL`) as unknown as ProductionSchemaFacts['schemaComments'];
-  return { extensions, roles: roles.map((r) => r.name), sequences, unpopulatedViews: unpopulated.map((v) => v.name), schemaComments, database: await localeOf(tx) };
+  return { extensions, roles: roles.map((r) => r.name), sequences, unpopulatedViews: unpopulated.map((v) => v.name), database: await localeOf(tx) };
 }
 
 /**

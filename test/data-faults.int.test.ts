@@ -5,6 +5,8 @@
 import { execa, type ResultPromise } from 'execa';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireEnv } from '../src/env-file.js';
+import { workPaths } from '../src/paths.js';
 import { fingerprint } from '../src/restore.js';
 import { stagingSql } from '../src/staging-db.js';
 import { scratchPostgres, type ScratchPostgres } from './helpers/demo.js';
@@ -125,7 +127,8 @@ describe('one Ctrl-C', () => {
     await withStaging((sql) => sql.unsafe(stagingSchema({})));
     const before = await withStaging(fingerprint);
     // Another session reads users and keeps its lock: the load's first change to the table waits.
-    const holder = stagingSql(stack.config, { max: 1 });
+    // Not stagingSql: its idle timeout would end the session, and the lock with it, while rehearse starts.
+    const holder = postgres({ host: '127.0.0.1', port: stack.config.ports.postgres, username: 'staging_user', password: requireEnv(workPaths(stack.config).envFile).DB_PASSWORD, database: 'staging_db', max: 1, onnotice: () => undefined });
     try {
       await holder`BEGIN`;
       await holder`LOCK TABLE users IN ACCESS SHARE MODE`;

@@ -188,7 +188,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
             if (ctx.signal.aborted) throw new CancelledError(`The load was rolled back; ${truth}. Production's snapshot was closed.`);
             const e = error as Error;
             const opts = error instanceof UserError ? { exitCode: error.exitCode, ...(error.tryThis ? { tryThis: error.tryThis } : {}) } : { tryThis: 'Fix the cause above and run `rehearse data` again.' };
-            throw new UserError(`Loading the subset failed and was rolled back: ${e.message}. Then ${truth}.`, { exitCode: 1, ...opts });
+            throw new UserError(`Loading the subset failed and was rolled back: ${e.message.replace(/\.$/, '')}. Then ${truth}.`, { exitCode: 1, ...opts });
           }
           // The load was the keys' last user: on a large subset they are millions of strings.
           ctx.plan!.selection.clear();

@@ -46,11 +46,6 @@ export function openProduction(url: string, opts: { statementTimeoutMs: number; 
   } as postgres.Options<Record<string, postgres.PostgresType>>);
 }
 
-/** Runs `fn` inside one read-only, repeatable-read transaction (one snapshot for the whole read). */
-export async function withSnapshot<T>(sql: ReadOnlySql, fn: (tx: ReadOnlyTx) => Promise<T>): Promise<T> {
-  return (await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', fn)) as T;
-}
-
 /** A failed TLS handshake or certificate check (sslmode=require and stronger). */
 export function isTlsError(error: unknown): boolean {
   const e = error as { code?: string; message?: string } | null;

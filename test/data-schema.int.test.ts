@@ -30,7 +30,7 @@ beforeAll(async () => {
   production = await scratchPostgres('ld-schema-prod', PROD_PORT, stack.config.images.postgres);
   await production.sql.unsafe(readFileSync(path.join(import.meta.dirname, 'fixtures/schema-objects/production.sql'), 'utf8'));
   run = await rehearse(stack, ['data', '--yes'], { PRODUCTION_DATABASE_URL: PROD_URL });
-});
+}, 600_000);
 
 afterAll(async () => {
   await production?.stop();

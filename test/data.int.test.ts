@@ -23,7 +23,8 @@ const stack = testStack('data', 25000, { demo: { port: 25010 } });
 const FIXTURE_PORT = 25020;
 let fixture: ScratchPostgres;
 const staging = () => stagingSql(stack.config, { max: 1 });
-const backups = () => readdirSync(path.join(stack.workDir, 'staging-backups')).sort();
+// Backups and reports; not the marker of a step that did not finish (it is how the wizard resumes).
+const backups = () => readdirSync(path.join(stack.workDir, 'staging-backups')).filter((f) => !f.endsWith('-in-progress')).sort();
 
 async function withSql<T>(sql: ReturnType<typeof staging>, fn: (sql: ReturnType<typeof staging>) => Promise<T>): Promise<T> {
   try {

@@ -42,7 +42,7 @@ export interface BackupInfo {
 
 const HEADER = '-- PostgreSQL database dump';
 const END_MARKER = '-- PostgreSQL database dump complete';
-export const BACKUP_NAME = /^staging-backup-(\d{8})-(\d{6})(?:-(\d{3}))?Z\.sql\.gz$/;
+const BACKUP_NAME = /^staging-backup-(\d{8})-(\d{6})(?:-(\d{3}))?Z\.sql\.gz$/;
 
 /**
  * Exact row counts of every table pg_dump writes data for (extension tables only when they are

@@ -50,12 +50,27 @@ class RestoreFailure extends Error {
   }
 }
 
-/** Feeds BEGIN, the prelude, the backup's SQL and (only after all of it was read intact) COMMIT to psql. */
-async function psqlRestore(config: Config, backup: BackupInfo, database: string, prelude: string, signal?: AbortSignal): Promise<void> {
+/**
+ * Feeds BEGIN, the prelude, the backup's SQL and (only after all of it was read intact) COMMIT to psql.
+ * On cancel it stops feeding and ends psql's server session (`admin` is any connection to the
+ * server), and returns only once psql has exited, so what the caller then checks is final.
+ */
+async function psqlRestore(config: Config, backup: BackupInfo, database: string, prelude: string, admin: postgres.Sql, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) throw new CancelledError();
   const container = stackNames(config).containers['postgres-staging'];
-  const argv = ['exec', '-i', container, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', config.database.user, '-d', database];
+  const app = `rehearse-restore-${randomBytes(4).toString('hex')}`;
+  const argv = ['exec', '-i', '-e', `PGAPPNAME=${app}`, container, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-U', config.database.user, '-d', database];
   const command = `docker ${argv.join(' ')}`;
-  const child = execa('docker', argv, { cancelSignal: signal, stdin: 'pipe', stdout: 'ignore', buffer: { stderr: true }, reject: false });
+  // No cancelSignal: killing the docker client would leave psql running in the container.
+  const child = execa('docker', argv, { stdin: 'pipe', stdout: 'ignore', buffer: { stderr: true }, reject: false });
+  const exited = () => child.exitCode !== null || child.signalCode !== null;
+  const onAbort = async () => {
+    while (!exited()) {
+      await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${app}`.catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
   let inputError: string | undefined;
   let sentCommit = false;
   async function* input() {
@@ -67,6 +82,7 @@ async function psqlRestore(config: Config, backup: BackupInfo, database: string,
       const gunzip = createGunzip();
       file.on('error', (e) => gunzip.destroy(e));
       for await (const chunk of file.pipe(gunzip)) {
+        if (signal?.aborted) return;
         hash.update(chunk as Buffer);
         yield chunk as Buffer;
       }
@@ -80,6 +96,7 @@ async function psqlRestore(config: Config, backup: BackupInfo, database: string,
       inputError = 'it changed after it was validated';
       return;
     }
+    if (signal?.aborted) return;
     sentCommit = true;
     yield Buffer.from('\nCOMMIT;\n');
   }
@@ -89,6 +106,7 @@ async function psqlRestore(config: Config, backup: BackupInfo, database: string,
     (error: Error) => error,
   );
   const result = await child;
+  signal?.removeEventListener('abort', onAbort);
   if (signal?.aborted) throw new CancelledError();
   if (inputError) throw new RestoreFailure(inputError, command);
   if (result.exitCode !== 0) {
@@ -147,10 +165,10 @@ export async function restoreStaging(config: Config, sql: postgres.Sql, file: st
   const before = await fingerprint(sql);
   const name = path.basename(file);
   try {
-    await psqlRestore(config, backup, config.database.name, dropPrelude(await userSchemas(sql)), signal);
+    await psqlRestore(config, backup, config.database.name, dropPrelude(await userSchemas(sql)), sql, signal);
   } catch (error) {
     const state = await stateAfterFailure(sql, before, opts.takenFirst);
-    if (error instanceof CancelledError || signal?.aborted) throw new CancelledError(`Restoring ${name} was stopped before COMMIT. ${state}`);
+    if (error instanceof CancelledError || signal?.aborted) throw new CancelledError(`Restoring ${name} was cancelled. ${state}`);
     if (!(error instanceof RestoreFailure)) throw error;
     const message = `Restoring ${file} failed: ${error.message}. ${state}`;
     throw error.stderr ? new SubprocessError(message, error.command, error.stderr) : new CheckFailedError(message);
@@ -216,7 +234,7 @@ export async function proveRestore(config: Config, staging: postgres.Sql, openDa
   let scratchSql: postgres.Sql | undefined;
   try {
     scratchSql = openDatabase(scratch);
-    await psqlRestore(config, backup, scratch, dropPrelude(await userSchemas(scratchSql)), signal).catch((error) => {
+    await psqlRestore(config, backup, scratch, dropPrelude(await userSchemas(scratchSql)), staging, signal).catch((error) => {
       if (error instanceof RestoreFailure) throw new SubprocessError(`Restoring ${file} into the scratch database ${scratch} failed: ${error.message}. Staging was not touched.`, error.command, error.stderr);
       throw error;
     });

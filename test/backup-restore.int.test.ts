@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupStaging, validateBackup } from '../src/backup.js';
 import { loadConfig } from '../src/config.js';
 import { CancelledError } from '../src/errors.js';
-import { fingerprint, proveRestore } from '../src/restore.js';
+import { fingerprint, proveRestore, restoreStaging } from '../src/restore.js';
 import { stagingSql } from '../src/staging-db.js';
 import { docker, rehearse, removeStack, testStack } from './helpers/stack.js';
 
@@ -47,10 +47,10 @@ async function waitForStaging(): Promise<void> {
 }
 
 /**
- * Holds an ACCESS EXCLUSIVE lock on bk_orders, so pg_dump (and the counting transaction) wait in the
- * middle of a backup for as long as the test wants: a deterministic "backup in progress".
+ * Holds a lock on bk_orders, so pg_dump (ACCESS EXCLUSIVE held here) or a restore's DROP SCHEMA
+ * (ACCESS SHARE held here) waits for as long as the test wants: a deterministic "in progress".
  */
-async function holdLock(): Promise<{ release: () => Promise<void> }> {
+async function holdLock(mode = 'ACCESS EXCLUSIVE'): Promise<{ release: () => Promise<void> }> {
   const sql = staging();
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
@@ -58,7 +58,7 @@ async function holdLock(): Promise<{ release: () => Promise<void> }> {
   const isLocked = new Promise<void>((resolve) => (locked = resolve));
   const tx = sql
     .begin(async (t) => {
-      await t`LOCK TABLE bk_orders IN ACCESS EXCLUSIVE MODE`;
+      await t.unsafe(`LOCK TABLE bk_orders IN ${mode} MODE`);
       locked();
       await held;
     })
@@ -73,13 +73,13 @@ async function holdLock(): Promise<{ release: () => Promise<void> }> {
   };
 }
 
-/** Waits until pg_dump is connected and waiting for a lock. */
-async function pgDumpWaiting(): Promise<void> {
+/** Waits until a session whose application_name matches `like` (pg_dump, a restore's psql) waits for a lock. */
+async function waitingForLock(like = 'pg_dump'): Promise<void> {
   const until = Date.now() + 120_000;
   for (;;) {
-    const [row] = await withSql((sql) => sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'`);
+    const [row] = await withSql((sql) => sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE ${like} AND wait_event_type = 'Lock'`);
     if (row!.n > 0) return;
-    if (Date.now() > until) throw new Error('pg_dump never started waiting');
+    if (Date.now() > until) throw new Error(`${like} never started waiting`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
@@ -148,7 +148,7 @@ describe('data backup', () => {
     let run: ReturnType<typeof rehearse> | undefined;
     try {
       run = rehearse(stack, ['data', 'backup']);
-      await pgDumpWaiting();
+      await waitingForLock();
       expect(entries().some((f) => f.endsWith('.partial'))).toBe(true);
       await docker(['kill', container]);
       const r = await run;
@@ -169,7 +169,7 @@ describe('data backup', () => {
     try {
       const backup = backupStaging(config(), controller.signal);
       const settled = backup.catch((error: unknown) => error);
-      await pgDumpWaiting();
+      await waitingForLock();
       controller.abort();
       const error = await settled;
       expect(error).toBeInstanceOf(CancelledError);
@@ -263,6 +263,25 @@ describe('data restore', () => {
     expect(Number(m![1])).toBe(Object.keys(before).length);
     expect(await stagingFingerprint()).toEqual(before);
     expect((await validateBackup(m![3]!)).rowsPerTable['public.bk_orders']).toBe(1400);
+  });
+
+  it('cancelled while it waits inside its transaction, leaves staging exactly as it was and says so', async () => {
+    const file = await backupFile();
+    await withSql((sql) => sql`DELETE FROM bk_orders WHERE id > 1300`);
+    const before = await stagingFingerprint();
+    const lock = await holdLock('ACCESS SHARE');
+    const controller = new AbortController();
+    try {
+      const settled = withSql((sql) => restoreStaging(config(), sql, file, controller.signal, { takenFirst: 'the-first.sql.gz' })).catch((error: unknown) => error);
+      await waitingForLock('rehearse-restore-%');
+      controller.abort();
+      const error = await settled;
+      expect(error).toBeInstanceOf(CancelledError);
+      expect((error as CancelledError).stateNote).toMatch(/was cancelled\. Staging is unchanged \(verified: \d+ tables, [\d,]+ rows, same checksums\); the backup taken before the restore is the-first\.sql\.gz\./);
+    } finally {
+      await lock.release();
+    }
+    expect(await stagingFingerprint()).toEqual(before);
   });
 });
 

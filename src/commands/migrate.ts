@@ -3,17 +3,17 @@
 import type { Config } from '../config.js';
 import { backupStaging } from '../backup.js';
 import { CheckFailedError, UserError } from '../errors.js';
-import { loadMigration, type MigrationFolder } from '../migration/folder.js';
+import { loadMigration } from '../migration/folder.js';
 import { CATEGORIES, CATEGORY_TITLES } from '../migration/harness.js';
 import type { MigrationPlan } from '../migration/plan.js';
 import { foldStatements } from '../migration/report.js';
 import { adaptMigration } from '../migration/adapt.js';
 import { appliedRuns, rollbackApplied, type RollbackProof } from '../migration/rollback.js';
-import { countEligible } from '../migration/runner.js';
 import { stagingRedis, stagingSql } from '../staging-db.js';
 import { closeMigrateContext, migrateTasks, newMigrateContext, runnerSettings, type MigrateContext } from '../../tasks/migrate-tasks.js';
 import { note, runTasks, type OutputMode } from '../../tasks/run-tasks.js';
-import { confirmDangerous } from './confirm.js';
+import { planMigrate, withStepMarker } from '../../tasks/steps.js';
+import { confirmDangerous, confirmStep } from './confirm.js';
 import type { GlobalFlags } from './interaction.js';
 
 export interface MigrateOptions {
@@ -26,45 +26,18 @@ export interface MigrateOptions {
   signal: AbortSignal;
 }
 
-/** How many rows the run would change, for the confirmation (a string: staging may be down). */
-async function eligibleNow(config: Config, m: MigrationFolder): Promise<string> {
-  const sql = stagingSql(config, { max: 1 });
-  try {
-    const n = await countEligible(sql, m, config.migration.softDeleted === 'include');
-    return `${n} ${m.meta.target.table} rows with ${m.meta.change.column} = '${m.meta.change.from}'${m.meta.softDeleteColumn && config.migration.softDeleted === 'skip' ? ` (not soft-deleted)` : ''}`;
-  } catch {
-    return '(staging is not reachable: `rehearse setup` first)';
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-}
-
 export async function runMigrate(config: Config, opts: MigrateOptions): Promise<MigrateContext> {
   if (opts.batchSize !== undefined && (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)) {
     throw new UserError('--batch-size must be a whole number of at least 1.', { tryThis: '--batch-size 1000 (without it, the migration runs in one transaction)' });
   }
   const migration = loadMigration(opts.migration ?? config.migration.name, process.cwd(), config.workDir);
   if (!opts.dryRun) {
-    const c = migration.meta.change;
-    await confirmDangerous(
-      {
-        action: `Rehearsing ${migration.name} on the staging database ${config.database.name} (it changes data, rolls back and migrates again)`,
-        rows: [
-          ['migration', `${migration.meta.target.table}.${c.column}: ${c.from} → ${c.to} (${migration.dir})`],
-          ...(migration.outsideProject ? [['note', migration.outsideProject] as [string, string]] : []),
-          ...(migration.meta.allow.length ? [['allowed', `${migration.meta.allow.join(', ')} (declared in migration.json)`] as [string, string]] : []),
-          ['rows', await eligibleNow(config, migration)],
-          ['runs', `up, down, up under a synthetic load, edge cases; ends migrated${opts.batchSize ?? config.migration.batchSize ? `; batches of ${opts.batchSize ?? config.migration.batchSize}` : '; one transaction'}`],
-          ['backup first', 'staging-backups/staging-backup-<timestamp>.sql.gz'],
-        ],
-        resourceName: config.database.name,
-      },
-      opts.flags,
-    );
+    await confirmStep(`Rehearsing ${migration.name} on the staging database ${config.database.name}`, opts.flags, () => planMigrate(config, { batchSize: opts.batchSize, migration: migration.dir }));
   }
   const ctx = newMigrateContext(config, opts.signal, { dryRun: opts.dryRun, verbose: opts.verbose, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}), migration: migration.dir });
   try {
-    await runTasks(migrateTasks(), ctx, opts.mode);
+    if (opts.dryRun) await runTasks(migrateTasks(), ctx, opts.mode);
+    else await withStepMarker(config, 'migrate', () => runTasks(migrateTasks(), ctx, opts.mode));
   } finally {
     await closeMigrateContext(ctx);
   }

@@ -33,8 +33,6 @@ function migrationWith(up: string): string {
   return dir;
 }
 
-/** A folder as it runs on this schema (its @rehearse:if branches chosen from the catalog). */
-const fitted = async (m: MigrationFolder) => (await adaptMigration(sql, m, ['public'])).migration;
 const learners = async () => (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users WHERE role = 'LEARNER'`)[0]!.n;
 const databases = async () => (await sql<{ datname: string }[]>`SELECT datname FROM pg_database ORDER BY 1`).map((r) => r.datname);
 
@@ -96,7 +94,8 @@ describe('a migration that would break the rollback guarantee is refused before 
 describe('COMMIT inside a dollar-quoted body is the body\'s business', () => {
   it('is accepted, and the migration runs and reverses', async () => {
     const dir = migrationWith(`CREATE OR REPLACE PROCEDURE ft_commits() LANGUAGE plpgsql AS $body$ BEGIN COMMIT; END $body$;\n-- @rehearse:commit\n${builtInUp}`);
-    const m = await fitted(loadMigration(dir));
+    // Resolved for this schema (its @rehearse:if branches), as `rehearse migrate` does.
+    const m = (await adaptMigration(sql, loadMigration(dir), ['public'])).migration;
     const eligible = (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users WHERE role = 'LEARNER' AND "deletedAt" IS NULL`)[0]!.n;
     const up = await runPhase('up', { sql, migration: m, runId: `${m.name}@ft-dollar`, ...migrationSettings() });
     expect(up.rows).toBe(eligible);
@@ -109,7 +108,7 @@ describe('COMMIT inside a dollar-quoted body is the body\'s business', () => {
 
 describe('"the data is as it was" after a failed run is a check', () => {
   it('a failure inside the transaction: the checksums before and after are compared and equal', async () => {
-    const m = await fitted(loadMigration('learner-to-customer'));
+    const m = (await adaptMigration(sql, loadMigration('learner-to-customer'), ['public'])).migration;
     const before = await fingerprint(sql);
     let error: MigrationRunError | undefined;
     try {
@@ -123,7 +122,7 @@ describe('"the data is as it was" after a failed run is a check', () => {
   });
 
   it('when a statement committed behind the harness\'s back (the lint bypassed), it says the data is NOT as it was, and how to undo it', async () => {
-    const m = await fitted(loadMigration('learner-to-customer'));
+    const m = (await adaptMigration(sql, loadMigration('learner-to-customer'), ['public'])).migration;
     // What an unchecked folder would run: a COMMIT between two statements, then a failure.
     const fooled: MigrationFolder = { ...m, up: { ...m.up, prelude: [], body: [`UPDATE users SET name = name || ' (ft)' WHERE id = (SELECT min(id) FROM users)`, 'COMMIT', 'SELECT 1/0'] } };
     const before = await fingerprint(sql);

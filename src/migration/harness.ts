@@ -342,7 +342,7 @@ export class MigrationHarness {
           const data = { eligible, softDeleted: all - eligible, softDeletedPolicy: this.includeDeleted ? 'include' : 'skip' };
           if (!eligible) {
             const applied = await appliedRuns(this.sql, m).catch(() => []);
-            const why = applied.length ? `${applied.length} run(s) of ${m.name} are applied: \`rehearse migrate rollback --yes\` first` : 'reload staging with `rehearse data --yes`';
+            const why = applied.length ? `${applied.length} run(s) of ${m.name} are applied: \`rehearse migrate rollback --yes --migration ${m.dir}\` first` : 'reload staging with `rehearse data --yes`';
             return { status: 'fail', summary: `no eligible ${m.meta.change.from} rows; ${why}`, data: { ...data, applied } };
           }
           return { status: 'pass', summary: `${eligible} eligible; ${all - eligible} soft-deleted ${this.includeDeleted ? 'included' : 'left as they are (policy)'}`, data };

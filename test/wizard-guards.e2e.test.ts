@@ -159,7 +159,7 @@ describe('the wizard guards, at 80x24', () => {
     const resumed = await again.waitFor(/Step \d of 5/);
     keep('resume-80x24', resumed);
     expect(resumed).toContain('Step 2 of 5');
-    expect(resumed).toMatch(/2\. Production data subset\s+to do · interrupted \d+ (s|min) ago/);
+    expect(resumed).toMatch(/2\. Production data subset\s+to do · stopped before it finished \(started \d+ (s|min) ago\)/);
     await again.pressUntil('q', /\[exit \d+\]/, 10_000);
   });
 });

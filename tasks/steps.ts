@@ -32,8 +32,8 @@ export interface StepPlan {
   confirm: StepQuestion;
 }
 
-const n = (x: number) => x.toLocaleString('en-US');
-const kib = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+export const n = (x: number) => x.toLocaleString('en-US');
+export const kib = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);
 const BACKUP_FIRST: [string, string] = ['backup first', 'staging-backups/staging-backup-<timestamp>.sql.gz'];
 
 /** What staging holds now, for the confirmation table. */
@@ -104,7 +104,7 @@ export async function planData(config: Config, opts: { maxUsers?: number | undef
 
 /** The migrate step's question, with the rows it would change now (a string: staging may be down). */
 export async function planMigrate(config: Config, opts: { batchSize?: number | undefined; migration?: string | undefined } = {}): Promise<StepPlan> {
-  const m = loadMigration(opts.migration ?? config.migration.name);
+  const m = loadMigration(opts.migration ?? config.migration.name, process.cwd(), config.workDir);
   const c = m.meta.change;
   const batchSize = opts.batchSize ?? config.migration.batchSize;
   let rows: string;
@@ -124,6 +124,8 @@ export async function planMigrate(config: Config, opts: { batchSize?: number | u
       action: `Rehearse ${m.name} on the staging database ${config.database.name}: it changes data, rolls back and migrates again`,
       rows: [
         ['migration', `${m.meta.target.table}.${c.column}: ${c.from} → ${c.to} (${m.dir})`],
+        ...(m.outsideProject ? [['note', m.outsideProject] as [string, string]] : []),
+        ...(m.meta.allow.length ? [['allowed', `${m.meta.allow.join(', ')} (declared in migration.json)`] as [string, string]] : []),
         ['rows', rows],
         ['runs', `up, down, up under a synthetic load, edge cases; ends migrated; ${batchSize ? `batches of ${batchSize}` : 'one transaction'}`],
         BACKUP_FIRST,

@@ -1,11 +1,12 @@
 // `rehearse data [--dry-run] [--max-users N]`, `rehearse data backup`, `rehearse data restore [file]`.
 import type { Config } from '../config.js';
-import { backupStaging } from '../backup.js';
-import { newestBackup, restoreStaging } from '../restore.js';
+import path from 'node:path';
+import { backupStaging, exactCounts, sumRows, validateBackup, type BackupInfo } from '../backup.js';
+import { newestBackup, restoreStaging, type NewestBackup } from '../restore.js';
 import { stagingSql } from '../staging-db.js';
 import { UserError } from '../errors.js';
 import { closeDataContext, dataTasks, newDataContext } from '../../tasks/data-tasks.js';
-import { formatDataPlan, planData, stagingContents, withStepMarker } from '../../tasks/steps.js';
+import { formatDataPlan, kib, n, planData, withStepMarker } from '../../tasks/steps.js';
 import { runTasks, type OutputMode } from '../../tasks/run-tasks.js';
 import { confirmDangerous, confirmStep } from './confirm.js';
 import type { GlobalFlags } from './interaction.js';
@@ -34,16 +35,39 @@ export async function runBackup(config: Config, signal: AbortSignal) {
   return backupStaging(config, signal);
 }
 
+/** Exact rows of staging now, for the restore's confirmation (the restore needs staging anyway). */
+async function stagingExact(config: Config): Promise<string> {
+  const sql = stagingSql(config, { max: 1, statementTimeoutMs: 0 });
+  try {
+    const counts = await exactCounts(sql);
+    return `${Object.keys(counts).length} tables, ${n(sumRows(counts))} rows (exact)`;
+  } catch (error) {
+    throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}; nothing was changed.`, { tryThis: '`rehearse status` shows the stack; `rehearse setup` brings it up.', causes: [(error as Error).message] });
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
 export async function runRestore(config: Config, file: string | undefined, flags: GlobalFlags, signal: AbortSignal) {
-  const target = file ?? newestBackup(config);
-  if (!target) throw new UserError('There is no staging backup to restore.', { tryThis: '`rehearse data backup` makes one.' });
+  let backup: BackupInfo;
+  let skipped: NewestBackup['skipped'] = [];
+  if (file) backup = await validateBackup(path.resolve(file));
+  else {
+    const newest = await newestBackup(config);
+    skipped = newest.skipped;
+    if (!newest.backup) {
+      throw new UserError(`There is no valid staging backup to restore${skipped.length ? ` (${skipped.length} invalid: ${skipped.map((s) => s.problem).join(' ')})` : ''}; nothing was changed.`, { tryThis: '`rehearse data backup` makes one.' });
+    }
+    backup = newest.backup;
+  }
   await confirmDangerous(
     {
-      action: `Restoring ${target} over the staging database ${config.database.name}`,
+      action: `Restoring ${backup.file} over the staging database ${config.database.name}`,
       rows: [
-        ['staging now', await stagingContents(config)],
-        ['replaced by', target],
-        ['backup first', 'the current staging is backed up before the restore'],
+        ['staging now', await stagingExact(config)],
+        ['replaced by', `${backup.tables} tables, ${n(backup.rows)} rows, taken at ${backup.takenAt} (${kib(backup.bytes)})`],
+        ...skipped.map((s): [string, string] => ['skipped', s.problem]),
+        ['backup first', 'the current staging is backed up (and proven) before the restore'],
       ],
       resourceName: config.database.name,
     },
@@ -52,9 +76,9 @@ export async function runRestore(config: Config, file: string | undefined, flags
   const before = await backupStaging(config, signal);
   const sql = stagingSql(config, { max: 1, statementTimeoutMs: 0 });
   try {
-    await restoreStaging(config, sql, target, signal);
+    const restored = await restoreStaging(config, sql, backup.file, signal, { takenFirst: before.file });
+    return { restored: restored.file, takenAt: restored.takenAt, tables: restored.tables, rows: restored.rows, verified: restored.verified, backupOfPrevious: before.file, skipped };
   } finally {
     await sql.end({ timeout: 2 });
   }
-  return { restored: target, backupOfPrevious: before.file };
 }

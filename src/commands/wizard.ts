@@ -12,6 +12,7 @@ import { assertRequiredChecks, dataStateNote, migrateStateNote, planData, planMi
 import { newValidateContext, validateTasks } from '../../tasks/validate-tasks.js';
 import { computeChecklist } from '../checklist.js';
 import { demoUp } from '../demo/demo-db.js';
+import { withRunLock } from '../run-lock.js';
 import type { DemoProgress } from '../demo/progress.js';
 import { describeStackState } from '../stack.js';
 import { runReport } from './report.js';
@@ -47,7 +48,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
       setup: {
         id: 'setup',
         async run(rendererOptions, signal) {
-          await withStepMarker(config, 'setup', () => runTree(setupTasks(), newSetupContext(config, docker, signal), rendererOptions));
+          await withRunLock(config, 'wizard: setup', () => withStepMarker(config, 'setup', () => runTree(setupTasks(), newSetupContext(config, docker, signal), rendererOptions)));
         },
         // Setup never touches the staging data; what it leaves is containers, read from the engine.
         stateAfterStop: (ran) => (ran ? describeStackState(docker, config) : Promise.resolve('Nothing was started.')),
@@ -66,7 +67,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
         async run(rendererOptions, signal) {
           dataCtx = newDataContext(config, signal);
           const ctx = dataCtx;
-          await withStepMarker(config, 'data', () => runTree(dataTasks(), ctx, rendererOptions, () => closeDataContext(ctx)));
+          await withRunLock(config, 'wizard: data', () => withStepMarker(config, 'data', () => runTree(dataTasks(), ctx, rendererOptions, () => closeDataContext(ctx))));
         },
         stateAfterStop: async (ran) => dataStateNote(ran ? dataCtx : undefined),
       },
@@ -76,7 +77,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
         async run(rendererOptions, signal) {
           migrateCtx = newMigrateContext(config, signal);
           const ctx = migrateCtx;
-          await withStepMarker(config, 'migrate', () => runTree(migrateTasks(), ctx, rendererOptions, () => closeMigrateContext(ctx)));
+          await withRunLock(config, 'wizard: migrate', () => withStepMarker(config, 'migrate', () => runTree(migrateTasks(), ctx, rendererOptions, () => closeMigrateContext(ctx))));
         },
         stateAfterStop: async (ran) => migrateStateNote(ran ? migrateCtx : undefined),
       },

@@ -242,8 +242,8 @@ export async function stepsEvidence(config: Config, docker: Dockerode, now = new
   const cut = order.findIndex((step) => interruptedAt(config, step));
   if (cut >= 0) {
     const at = interruptedAt(config, order[cut]!)!;
-    steps[order[cut]!] = { done: false, why: `interrupted ${evidenceAge('', { file: '', data: {}, mtime: at }, now).trim()}` };
-    for (const later of order.slice(cut + 1)) if (steps[later]?.done) steps[later] = { done: false, why: `${steps[later]!.why}, before the ${order[cut]} step was interrupted` };
+    steps[order[cut]!] = { done: false, why: `stopped before it finished (started ${evidenceAge('', { file: '', data: {}, mtime: at }, now).trim()})` };
+    for (const later of order.slice(cut + 1)) if (steps[later]?.done) steps[later] = { done: false, why: `${steps[later]!.why}, before the ${order[cut]} step stopped unfinished` };
   }
   return steps;
 }

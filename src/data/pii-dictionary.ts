@@ -57,6 +57,13 @@ export const phoneKeys = (s: string) => [...s.matchAll(PHONE_RUN_RE)].map((m) =>
  * Words that are names of some people but also ordinary words, placeholders or particles: on their
  * own they would match everyday text, so they are searched only as part of a full name.
  */
+/** Values that are no one's: a "full name" made only of these (Test User, Demo Admin) is not searched. */
+const PLACEHOLDERS: ReadonlySet<string> = new Set(
+  ('test tester testing user users admin administrator demo guest unknown anonymous anon null none nil undefined infinity nan ' +
+    'true false yes name first last full example sample staging production customer learner teacher student parent school class ' +
+    'team support info contact noreply reply mail email phone address street road avenue city town country').split(' '),
+);
+
 export const COMMON_WORDS: ReadonlySet<string> = new Set(
   (
     // names that are words
@@ -68,10 +75,6 @@ export const COMMON_WORDS: ReadonlySet<string> = new Set(
     'little small north south east west field ford frank just hart' +
     // particles and titles
     ' van von der den del della dos das los las mac bin ibn abu mrs miss sir madam mme mlle herr frau señor senora jr sr iii ' +
-    // placeholders and values that are no one's
-    'test tester testing user users admin administrator demo guest unknown anonymous anon null none nil undefined infinity nan ' +
-    'true false yes name first last full example sample staging production customer learner teacher student parent school class ' +
-    'team support info contact noreply reply mail email phone address street road avenue city town country ' +
     // common English words of three letters or more
     'the and for are but not you all any can had her was one our out day get has him his how man new now old see two way who ' +
     'boy did its let put say she too use that with have this from they been were said each which their what there when your ' +
@@ -85,7 +88,7 @@ export const COMMON_WORDS: ReadonlySet<string> = new Set(
     'often letter until mile children feet car care second book carry took science eat room friend began idea fish mountain ' +
     'stop once base hear horse cut sure watch color face main enough plain girl usual ready above ever red list though feel ' +
     'talk bird soon body dog family direct pose leave mark door sure moon sun goat drum lantern kitchen bicycle robot crow'
-  ).split(/\s+/).filter(Boolean),
+  ).split(/\s+/).filter(Boolean).concat([...PLACEHOLDERS]),
 );
 
 /** The anonymizer's own fake words: staging is full of them by design, so they are not searched on their own. */
@@ -107,7 +110,7 @@ function nameEntries(value: string, out: Entry[]): void {
   const w = words(value);
   if (w.length === 0 || w.length > 5) return;
   out.push(['', 'name']); // counts one name value (the marker is dropped before hashing)
-  if (w.length >= 2 && w.some((x) => !COMMON_WORDS.has(x))) {
+  if (w.length >= 2 && w.some((x) => !PLACEHOLDERS.has(x))) {
     out.push([w.join(' '), 'fullName']);
     if (w.join('').length >= 7) out.push([w.join(''), 'fullName']);
   }

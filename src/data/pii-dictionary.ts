@@ -104,14 +104,15 @@ function entropyBits(s: string): number {
 /** A long, mixed, high-entropy string: a secret, a session or API token, a provider id, a hash. */
 export const looksLikeToken = (s: string) => s.length >= 16 && s.length <= 4096 && /[0-9]/.test(s) && /[a-z]/i.test(s) && !/[\s@]/.test(s) && entropyBits(s) >= 3;
 
-type Entry = [normalized: string, kind: PiiKind];
+/** `nameStart`: the first word of a full name, never reported; the scan looks at two- and three-word runs only from such a word. */
+type Entry = [normalized: string, kind: PiiKind | 'nameStart'];
 
 function nameEntries(value: string, out: Entry[]): void {
   const w = words(value);
   if (w.length === 0 || w.length > 5) return;
   out.push(['', 'name']); // counts one name value (the marker is dropped before hashing)
   if (w.length >= 2 && w.some((x) => !PLACEHOLDERS.has(x))) {
-    out.push([w.join(' '), 'fullName']);
+    out.push([w.join(' '), 'fullName'], [w[0]!, 'nameStart']);
     if (w.join('').length >= 7) out.push([w.join(''), 'fullName']);
   }
   for (const x of w) if ([...x].length >= MIN_NAME_CHARS && !/[0-9]/.test(x) && !COMMON_WORDS.has(x) && !STAGING_WORDS.has(x)) out.push([x, 'name']);
@@ -316,17 +317,21 @@ export async function buildDictionary(
   // titles and everyday text: alone it is searched only below this count; inside full names, always.
   const commonNameAt = Math.max(3, Math.ceil(nameValues * 0.002));
   const [kept] = (await staging.unsafe(
-    `WITH d AS (SELECT h, min(kind) AS kind, count(*) AS n FROM rehearse_pii_dictionary_raw GROUP BY h)
+    `WITH d AS (SELECT h, min(kind) FILTER (WHERE kind <> 'nameStart') AS kind, count(*) FILTER (WHERE kind = 'name') AS n FROM rehearse_pii_dictionary_raw GROUP BY h)
      SELECT count(*) FILTER (WHERE kind = 'name' AND n >= $1)::int AS common FROM d`,
     [commonNameAt],
   )) as unknown as Array<{ common: number }>;
   await staging.unsafe(
-    `CREATE TEMP TABLE rehearse_pii_dictionary AS SELECT h, min(kind) AS kind FROM rehearse_pii_dictionary_raw GROUP BY h HAVING min(kind) <> 'name' OR count(*) < ${commonNameAt}`,
+    `CREATE TEMP TABLE rehearse_pii_dictionary AS
+     SELECT h, CASE WHEN kind = 'name' AND n >= ${commonNameAt} THEN NULL ELSE kind END AS kind, starts
+     FROM (SELECT h, min(kind) FILTER (WHERE kind <> 'nameStart') AS kind, count(*) FILTER (WHERE kind = 'name') AS n, bool_or(kind = 'nameStart') AS starts
+           FROM rehearse_pii_dictionary_raw GROUP BY h) d
+     WHERE starts OR NOT (kind = 'name' AND n >= ${commonNameAt})`,
   );
   await staging.unsafe(`DROP TABLE rehearse_pii_dictionary_raw`);
   await staging.unsafe(`CREATE UNIQUE INDEX ON ${DICTIONARY_TABLE} (h)`);
   await staging.unsafe(`ANALYZE ${DICTIONARY_TABLE}`);
-  const counts = (await staging.unsafe(`SELECT kind, count(*)::int AS n FROM ${DICTIONARY_TABLE} GROUP BY kind ORDER BY kind`)) as unknown as Array<{ kind: PiiKind; n: number }>;
+  const counts = (await staging.unsafe(`SELECT kind, count(*)::int AS n FROM ${DICTIONARY_TABLE} WHERE kind IS NOT NULL GROUP BY kind ORDER BY kind`)) as unknown as Array<{ kind: PiiKind; n: number }>;
   return {
     entries: counts.reduce((s, r) => s + r.n, 0),
     byKind: Object.fromEntries(counts.map((r) => [r.kind, r.n])),

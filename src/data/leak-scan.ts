@@ -1,7 +1,7 @@
 // The leak scan: every text, varchar, char, json/jsonb and array column of every staging table
 // (domains seen through), whatever its rule, searched in one set-based pass per column for the
 // hashed production PII dictionary (pii-dictionary.ts): whole values (each array element and JSON
-// string leaf too), words, two- and three-word runs from a word that starts a full name, pieces (e-mails, tokens, IPs
+// string leaf too), words, runs of two to five words from a word that starts a full name or street line, pieces (e-mails, tokens, IPs
 // inside text) and phone-number runs. Hits are reported as table.column, row key and kind.
 import type postgres from 'postgres';
 import type { AnonymizeRules, PiiProposal } from '../anonymize/index.js';
@@ -117,7 +117,7 @@ function scanQuery(col: ScanColumn, keyColumns: string[]): string {
     ), h AS (
       SELECT k, md5(btrim(l, ${trim})) AS h FROM n
       UNION ALL SELECT k, md5(array_to_string(ws, ' ')) FROM w WHERE cardinality(ws) > 1
-      UNION ALL SELECT k, md5(g) FROM words, LATERAL (VALUES (ws[i] || ' ' || ws[i + 1]), (ws[i] || ' ' || ws[i + 1] || ' ' || ws[i + 2])) v(g) WHERE starts AND g IS NOT NULL
+      UNION ALL SELECT k, md5(g) FROM words, LATERAL (SELECT array_to_string(ws[i:i + n], ' ') FROM generate_series(1, 4) n WHERE i + n <= cardinality(ws)) v(g) WHERE starts AND g IS NOT NULL
       UNION ALL SELECT k, md5(p) FROM n, LATERAL (SELECT btrim(p0, '.') AS p FROM regexp_split_to_table(l, ${lit(PIECE_SEPARATORS)}) p0) q WHERE length(p) >= ${MIN_PIECE}
       UNION ALL SELECT k, md5(CASE WHEN length(d) > ${PHONE_KEY_DIGITS} THEN right(d, ${PHONE_KEY_DIGITS}) ELSE d END) FROM n,
         LATERAL (SELECT regexp_replace(m[1], '[^0-9]', '', 'g') AS d FROM regexp_matches(l, ${lit(`(${PHONE_RUN})`)}, 'g') m) r WHERE length(d) BETWEEN 7 AND 15

@@ -104,15 +104,15 @@ function entropyBits(s: string): number {
 /** A long, mixed, high-entropy string: a secret, a session or API token, a provider id, a hash. */
 export const looksLikeToken = (s: string) => s.length >= 16 && s.length <= 4096 && /[0-9]/.test(s) && /[a-z]/i.test(s) && !/[\s@]/.test(s) && entropyBits(s) >= 3;
 
-/** `nameStart`: the first word of a full name, never reported; the scan looks at two- and three-word runs only from such a word. */
-type Entry = [normalized: string, kind: PiiKind | 'nameStart'];
+/** `start`: the first word of a full name or street line, never reported; the scan looks at runs of two to five words only from such a word. */
+type Entry = [normalized: string, kind: PiiKind | 'start'];
 
 function nameEntries(value: string, out: Entry[]): void {
   const w = words(value);
   if (w.length === 0 || w.length > 5) return;
   out.push(['', 'name']); // counts one name value (the marker is dropped before hashing)
   if (w.length >= 2 && w.some((x) => !PLACEHOLDERS.has(x))) {
-    out.push([w.join(' '), 'fullName'], [w[0]!, 'nameStart']);
+    out.push([w.join(' '), 'fullName'], [w[0]!, 'start']);
     if (w.join('').length >= 7) out.push([w.join(''), 'fullName']);
   }
   for (const x of w) if ([...x].length >= MIN_NAME_CHARS && !/[0-9]/.test(x) && !COMMON_WORDS.has(x) && !STAGING_WORDS.has(x)) out.push([x, 'name']);
@@ -135,7 +135,7 @@ function leafEntries(kind: SourceKind, value: string, out: Entry[], stagingDomai
       return;
     case 'address': {
       const w = words(v);
-      if (w.length >= 2 && w.length <= 12 && w.some((x) => /[0-9]/.test(x)) && w.some((x) => /[^0-9]/.test(x))) out.push([w.join(' '), 'address']);
+      if (w.length >= 2 && w.length <= 12 && w.some((x) => /[0-9]/.test(x)) && w.some((x) => /[^0-9]/.test(x))) out.push([w.join(' '), 'address'], [w[0]!, 'start']);
       return;
     }
     case 'token': {
@@ -317,14 +317,14 @@ export async function buildDictionary(
   // titles and everyday text: alone it is searched only below this count; inside full names, always.
   const commonNameAt = Math.max(3, Math.ceil(nameValues * 0.002));
   const [kept] = (await staging.unsafe(
-    `WITH d AS (SELECT h, min(kind) FILTER (WHERE kind <> 'nameStart') AS kind, count(*) FILTER (WHERE kind = 'name') AS n FROM rehearse_pii_dictionary_raw GROUP BY h)
+    `WITH d AS (SELECT h, min(kind) FILTER (WHERE kind <> 'start') AS kind, count(*) FILTER (WHERE kind = 'name') AS n FROM rehearse_pii_dictionary_raw GROUP BY h)
      SELECT count(*) FILTER (WHERE kind = 'name' AND n >= $1)::int AS common FROM d`,
     [commonNameAt],
   )) as unknown as Array<{ common: number }>;
   await staging.unsafe(
     `CREATE TEMP TABLE rehearse_pii_dictionary AS
      SELECT h, CASE WHEN kind = 'name' AND n >= ${commonNameAt} THEN NULL ELSE kind END AS kind, starts
-     FROM (SELECT h, min(kind) FILTER (WHERE kind <> 'nameStart') AS kind, count(*) FILTER (WHERE kind = 'name') AS n, bool_or(kind = 'nameStart') AS starts
+     FROM (SELECT h, min(kind) FILTER (WHERE kind <> 'start') AS kind, count(*) FILTER (WHERE kind = 'name') AS n, bool_or(kind = 'start') AS starts
            FROM rehearse_pii_dictionary_raw GROUP BY h) d
      WHERE starts OR NOT (kind = 'name' AND n >= ${commonNameAt})`,
   );

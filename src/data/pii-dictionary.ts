@@ -6,6 +6,7 @@
 // byte for byte: both lower-case ASCII letters only and split on ASCII separators only, which
 // behave the same in every database encoding and collation.
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type postgres from 'postgres';
 import { findRule, ruleNameOf, type AnonymizeRule, type AnonymizeRules, type PiiProposal } from '../anonymize/index.js';
 import { FAKE_CITIES, FAKE_FIRST_NAMES, FAKE_LAST_NAMES, FAKE_STREETS } from '../anonymize/word-lists.js';
@@ -146,7 +147,7 @@ function leafEntries(kind: SourceKind, value: string, out: Entry[], stagingDomai
     }
     case 'ip': {
       const ip = asciiLower(v).replace(/\/(?:32|128)$/, '');
-      if (ip.length >= 7 && !/^(?:127\.|0\.0\.0\.0$|::1?$)/.test(ip)) out.push([ip, 'ip']);
+      if (isIP(ip) && !/^(?:127\.|0\.0\.0\.0$|::1?$)/.test(ip)) out.push([ip, 'ip']);
       return;
     }
     case 'json':

@@ -59,7 +59,8 @@ export function DangerousConfirmPrompt({ title, rows, resourceName, onAnswer, on
       <Box flexDirection="column" paddingLeft={2} marginY={1}>
         {rows.map(([label, detail]) => (
           <Box key={label}>
-            <Box width={labelWidth}>
+            {/* flexShrink 0: a value that wraps must not narrow its label's column. */}
+            <Box width={labelWidth} flexShrink={0}>
               <Text dimColor>{label}</Text>
             </Box>
             <Text>{detail}</Text>

@@ -5,6 +5,8 @@ import { formatBytes, formatPercent } from './format.js';
 
 export interface StatsPaneProps {
   stats: readonly ContainerStat[];
+  /** Lines it may take; when the table does not fit, one summary line (0 or less: nothing). */
+  maxLines?: number | undefined;
 }
 
 const HEALTH_COLOR: Record<Health, string | undefined> = {
@@ -20,7 +22,18 @@ const WIDTH = { service: 18, health: 10, cpu: 8, memory: 21, net: 21 } as const;
 /** Columns the table needs, so a parent can decide between side-by-side and stacked layouts. */
 export const STATS_PANE_WIDTH = Object.values(WIDTH).reduce((sum, w) => sum + w, 0);
 
-export function StatsPane({ stats }: StatsPaneProps) {
+export function StatsPane({ stats, maxLines }: StatsPaneProps) {
+  if (maxLines !== undefined && maxLines <= 0) return null;
+  if (maxLines !== undefined && stats.length + 2 > maxLines) {
+    const healthy = stats.filter((s) => s.health === 'healthy').length;
+    const running = stats.filter((s) => s.state === 'running').length;
+    return (
+      <Text wrap="truncate-end">
+        <Text bold>Containers</Text>
+        {stats.length ? ` ${running} running, ${healthy} healthy, CPU ${formatPercent(stats.reduce((sum, s) => sum + s.cpuPercent, 0))}` : ' none running'}
+      </Text>
+    );
+  }
   if (stats.length === 0) {
     return (
       <Box flexDirection="column">

@@ -4,10 +4,13 @@ import { render, useApp, useInput } from 'ink';
 import { useEffect, useState } from 'react';
 import type { Checklist } from '../src/checklist.js';
 import { ChecklistView } from './ChecklistView.js';
+import { useTerminalSize } from './fit.js';
 
 function LiveChecklist({ compute, intervalMs, first }: { compute: () => Promise<Checklist>; intervalMs: number; first: Checklist }) {
   const [checklist, setChecklist] = useState(first);
   const { exit } = useApp();
+  // One line spare: a frame as tall as the terminal makes Ink scroll the top away.
+  const { rows } = useTerminalSize();
   useInput((input, key) => {
     if (input === 'q' || key.escape || (key.ctrl && input === 'c')) exit();
   });
@@ -21,7 +24,7 @@ function LiveChecklist({ compute, intervalMs, first }: { compute: () => Promise<
       clearInterval(timer);
     };
   }, [compute, intervalMs]);
-  return <ChecklistView checklist={checklist} note={`Refreshing every ${Math.round(intervalMs / 1000)} s from the reports and live probes · q to quit`} />;
+  return <ChecklistView checklist={checklist} maxLines={rows ? rows - 1 : undefined} note={`Refreshing every ${Math.round(intervalMs / 1000)} s from the reports and live probes · q to quit`} />;
 }
 
 export async function renderLiveChecklist(compute: () => Promise<Checklist>, intervalMs = 3000): Promise<Checklist> {

@@ -6,9 +6,9 @@ import { UserError } from '../src/errors.js';
 import { STEPS } from '../src/steps.js';
 import type { StepId, StepState } from '../src/steps.js';
 import { Wizard } from './Wizard.js';
-import type { SubscribeStats, WizardOutcome, WizardStepRunner } from './Wizard.js';
+import type { SubscribeStats, WizardOutcome, WizardProps, WizardStepRunner } from './Wizard.js';
 
-export type { SubscribeStats, WizardConfirm, WizardOutcome, WizardStepRunner } from './Wizard.js';
+export type { SubscribeStats, WizardOutcome, WizardStepRunner } from './Wizard.js';
 export type { InkListrOptions } from './task-store.js';
 export { InkStoreRenderer, TaskStore } from './task-store.js';
 
@@ -19,6 +19,10 @@ export interface WizardOptions {
   subscribeStats?: SubscribeStats;
   /** Ctrl-C aborts it; the running step must then reject. */
   abortController: AbortController;
+  /** Each step's evidence: the wizard opens on the first step not done. */
+  evidence?: WizardProps['evidence'];
+  /** What is still running, for the cancel message. */
+  stillRunning?: WizardProps['stillRunning'];
   /** For tests; default process.stdin / process.stdout. */
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
@@ -39,6 +43,8 @@ export async function renderWizard(options: WizardOptions): Promise<WizardOutcom
       runners={options.runners}
       subscribeStats={options.subscribeStats}
       abortController={options.abortController}
+      {...(options.evidence ? { evidence: options.evidence } : {})}
+      {...(options.stillRunning ? { stillRunning: options.stillRunning } : {})}
       onExit={(result) => {
         outcome = result;
         // onExit runs in an effect, after the final frame was rendered; unmount leaves it on screen.

@@ -20,7 +20,7 @@ export interface ChecklistItem {
   required: boolean;
 }
 
-interface Evidence {
+export interface Evidence {
   file: string;
   data: Record<string, any>;
   mtime: Date;
@@ -47,6 +47,34 @@ async function volumeCreated(docker: Dockerode, config: Config): Promise<Date | 
   }
 }
 
+export interface StepsEvidence {
+  setup?: Evidence;
+  data?: Evidence;
+  migration?: Evidence;
+  validation?: Evidence;
+}
+
+/** The newest report of each step, marked stale by the rules below (shared with the wizard's resume). */
+export async function loadEvidence(config: Config, docker: Dockerode): Promise<StepsEvidence> {
+  // Evidence and its freshness: data is stale once the volume is newer; the migration report once
+  // the data changed after it; validation once the stack or the data changed after it.
+  const setup = load(config, 'setup-report');
+  const data = load(config, 'test-data-summary');
+  const migration = load(config, 'migration-test-report');
+  const validation = load(config, 'staging-validation-report');
+  const volume = await volumeCreated(docker, config);
+  if (data && volume === null) data.stale = `the staging volume ${config.volumes.postgres} no longer exists`;
+  if (data && volume && data.mtime < volume) data.stale = 'the staging volume was re-created after it';
+  if (migration && data && migration.mtime < data.mtime) migration.stale = 'the data was replaced after it';
+  if (validation && setup && validation.mtime < setup.mtime) validation.stale = 'setup ran again after it';
+  if (validation && data && validation.mtime < data.mtime) validation.stale = 'the data was replaced after it';
+
+  return { setup, data, migration, validation };
+}
+
+/** One line on when a report was written: "data summary 12 min ago". */
+export const evidenceAge = (label: string, e: Evidence, now = new Date()) => `${label} ${age(e.mtime, now)}`;
+
 export interface Checklist {
   items: ChecklistItem[];
   generatedAt: string;
@@ -64,18 +92,7 @@ export async function computeChecklist(config: Config, docker: Dockerode, now = 
     dockerError = (error as Error).message;
   }
 
-  // Evidence and its freshness: data is stale once the volume is newer; the migration report once
-  // the data changed after it; validation once the stack or the data changed after it.
-  const setup = load(config, 'setup-report');
-  const data = load(config, 'test-data-summary');
-  const migration = load(config, 'migration-test-report');
-  const validation = load(config, 'staging-validation-report');
-  const volume = await volumeCreated(docker, config);
-  if (data && volume === null) data.stale = `the staging volume ${config.volumes.postgres} no longer exists`;
-  if (data && volume && data.mtime < volume) data.stale = 'the staging volume was re-created after it';
-  if (migration && data && migration.mtime < data.mtime) migration.stale = 'the data was replaced after it';
-  if (validation && setup && validation.mtime < setup.mtime) validation.stale = 'setup ran again after it';
-  if (validation && data && validation.mtime < data.mtime) validation.stale = 'the data was replaced after it';
+  const { data, migration, validation } = await loadEvidence(config, docker);
 
   const from = (e: Evidence | undefined, check: string) => (e ? `${e.file.split('/').pop()} › ${check} (${age(e.mtime, now)}${e.stale ? `; STALE: ${e.stale}` : ''})` : 'no report yet');
   const verdict = (e: Evidence | undefined, ok: boolean | undefined): ItemStatus => (!e || e.stale || ok === undefined ? (e?.stale ? 'not met' : 'unknown') : ok ? 'met' : 'not met');

@@ -24,6 +24,12 @@ async function loadEffectiveConfig(globals: Globals, extra: { admin?: boolean; m
   return loadConfig({ overrides: { ...(globals.config ? { configFile: globals.config } : {}), ...extra } });
 }
 
+/** Runs a command that writes staging (or the work folder) under the run lock (src/run-lock.ts). */
+async function locked<T>(config: import('./config.js').Config, command: string, fn: (lock: import('./run-lock.js').RunLock) => Promise<T>, opts: { staging?: boolean } = {}): Promise<T> {
+  const { withRunLock } = await import('./run-lock.js');
+  return withRunLock(config, command, fn, opts);
+}
+
 async function mode(globals: Globals) {
   const { outputMode } = await import('./commands/interaction.js');
   return outputMode(globals);
@@ -41,13 +47,23 @@ export function buildProgram(): Command {
     .option('-y, --yes', 'answer confirmations with yes; runs without prompts (scripts, CI)')
     .option('--json', 'machine-readable output: one JSON object per event on stdout, then the result')
     .showHelpAfterError('(run `rehearse --help` for usage)')
+    // Subcommand help lists --yes, --json and --config too: they apply to every command.
+    .configureHelp({ showGlobalOptions: true })
+    .argument('[command]', 'a command below; without one, the guided wizard')
+    .usage('[options] [command]')
     .addHelpText(
       'after',
       '\nExit codes: 0 ok · 1 a check failed · 2 usage or configuration error · 130 cancelled.\n' +
         'Environment: REHEARSE_IMAGES=local uses the stand-in images built by `npm run images`;\n' +
         'REHEARSE_PORT_<NAME>, REHEARSE_IMAGE_<NAME>, REHEARSE_PROJECT override config (see `rehearse config`).',
     )
-    .action(async () => {
+    .action(async (command: string | undefined) => {
+      if (command === 'help') return program.outputHelp();
+      if (command !== undefined) {
+        const known = program.commands.map((c) => c.name());
+        const near = known.filter((k) => k.startsWith(command.slice(0, 2)));
+        throw new UserError(`Unknown command "${command}".`, { tryThis: `${near.length ? `Did you mean ${near.map((k) => `\`rehearse ${k}\``).join(' or ')}? ` : ''}Commands: ${known.join(', ')} (\`rehearse --help\`).` });
+      }
       const globals = program.opts<Globals>();
       const { canPrompt } = await import('./commands/interaction.js');
       if (globals.yes || globals.json || !canPrompt()) {
@@ -57,9 +73,8 @@ export function buildProgram(): Command {
       }
       const { config } = await loadEffectiveConfig(globals);
       const { runWizard } = await import('./commands/wizard.js');
-      const code = await runWizard(config, controller);
-      if (code === ExitCode.cancelled) throw new CancelledError();
-      process.exitCode = code;
+      // The wizard's last frame says how it ended, a cancel included: nothing is printed twice.
+      process.exitCode = await runWizard(config, controller);
     });
 
   program
@@ -73,7 +88,7 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals, { admin: opts.admin || opts.all, monitoring: opts.monitoring || opts.all });
       const { runSetup } = await import('./commands/setup.js');
-      const ctx = await runSetup(config, { mode: await mode(globals), signal: controller.signal, regenerateCerts: !!opts.regenerateCerts });
+      const ctx = await locked(config, 'setup', async () => runSetup(config, { mode: await mode(globals), signal: controller.signal, regenerateCerts: !!opts.regenerateCerts }));
       const result = { ok: true, report: ctx.reportFile, urls: ctx.status?.urls, containers: ctx.status?.containers.map((c) => ({ name: c.name, health: c.health })) };
       if (globals.json) writeResult(result);
       else {
@@ -114,7 +129,7 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runDown } = await import('./commands/down.js');
-      await runDown(config, { volumes: !!opts.volumes, backup: opts.backup, flags: globals, signal: controller.signal });
+      await locked(config, opts.volumes ? 'down --volumes' : 'down', () => runDown(config, { volumes: !!opts.volumes, backup: opts.backup, flags: globals, signal: controller.signal }));
     });
 
   const data = program
@@ -126,7 +141,9 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runData, formatPlan } = await import('./commands/data.js');
-      const ctx = await runData(config, { dryRun: !!opts.dryRun, ...(opts.maxUsers !== undefined ? { maxUsers: opts.maxUsers } : {}), flags: globals, mode: await mode(globals), signal: controller.signal });
+      const run = async () => runData(config, { dryRun: !!opts.dryRun, ...(opts.maxUsers !== undefined ? { maxUsers: opts.maxUsers } : {}), flags: globals, mode: await mode(globals), signal: controller.signal });
+      // A dry run writes nothing anywhere: it needs no lock.
+      const ctx = opts.dryRun ? await run() : await locked(config, 'data', run);
       if (globals.json) {
         const { dataSummary } = await import('../tasks/data-tasks.js');
         writeResult({ ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, summary: dataSummary(ctx) });
@@ -135,26 +152,29 @@ export function buildProgram(): Command {
     });
   data
     .command('backup')
-    .description('back up the staging database to staging-backups/staging-backup-<timestamp>.sql.gz')
+    .description('back up the staging database to staging-backups/staging-backup-<timestamp>.sql.gz, kept only once proven readable and complete')
     .action(async () => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runBackup } = await import('./commands/data.js');
-      const backup = await runBackup(config, controller.signal);
+      const backup = await locked(config, 'data backup', () => runBackup(config, controller.signal));
       if (globals.json) writeResult({ ok: true, ...backup });
-      else process.stdout.write(`Backup: ${backup.file} (${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\n`);
+      else process.stdout.write(`Backup: ${backup.file} (${backup.tables} tables, ${backup.rows.toLocaleString('en-US')} rows, ${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\nProven: it decompresses completely, ends with pg_dump's end marker, and its row counts equal staging's at ${backup.takenAt}.\n`);
     });
   data
     .command('restore')
-    .description('restore a staging backup (default: the newest); backs up the current staging first; asks, or --yes')
+    .description('restore a staging backup (default: the newest valid one) in one transaction; checks the file first, backs up the current staging first; asks, or --yes')
     .argument('[file]', 'a staging-backup-*.sql.gz file')
     .action(async (file: string | undefined) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runRestore } = await import('./commands/data.js');
-      const result = await runRestore(config, file, globals, controller.signal);
+      const result = await locked(config, 'data restore', () => runRestore(config, file, globals, controller.signal));
       if (globals.json) writeResult({ ok: true, ...result });
-      else process.stdout.write(`Restored ${result.restored}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
+      else {
+        for (const s of result.skipped) process.stdout.write(`Skipped: ${s.problem}\n`);
+        process.stdout.write(`Restored ${result.restored} (taken at ${result.takenAt}).\nVerified: ${result.verified}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
+      }
     });
 
   const migrate = program
@@ -168,7 +188,8 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runMigrate, formatPlan, formatSummary } = await import('./commands/migrate.js');
-      const ctx = await runMigrate(config, { dryRun: !!opts.dryRun, verbose: !!opts.verbose, batchSize: opts.batchSize, migration: opts.migration, flags: globals, mode: await mode(globals), signal: controller.signal });
+      const run = async () => runMigrate(config, { dryRun: !!opts.dryRun, verbose: !!opts.verbose, batchSize: opts.batchSize, migration: opts.migration, flags: globals, mode: await mode(globals), signal: controller.signal });
+      const ctx = opts.dryRun ? await run() : await locked(config, 'migrate', run);
       if (globals.json) writeResult({ ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, plan: ctx.plan, summary: ctx.harness?.summary() });
       else if (opts.dryRun) process.stdout.write(`\nDry run: nothing was changed.\n${formatPlan(ctx.plan!)}`);
       else process.stdout.write(`\nMigration rehearsal passed: ${ctx.migration!.name} is applied on staging.\n${formatSummary(ctx)}Report: ${ctx.reportFile}\n`);
@@ -181,28 +202,27 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runMigrateRollback } = await import('./commands/migrate.js');
-      const result = await runMigrateRollback(config, { migration: opts.migration, flags: globals, signal: controller.signal });
-      const p = result.proof;
-      if (globals.json) writeResult({ ok: true, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: p });
-      else
-        process.stdout.write(
-          `Rolled back ${result.runs.map((r) => `${r.runId} (${r.result.rows} rows)`).join(', ')}.\n` +
-            `Proof: every table outside the migrated columns is identical (checksums); the ${p.restored.rows} restored rows equal their log snapshots (${p.restored.sum})` +
-            `${p.notRestored ? `; ${p.notRestored} row(s) changed since the migration were left alone (log: failed)` : ''}.\nBackup taken before: ${result.backup.file}\n`,
-        );
+      // `migrate --migration X rollback` and `migrate rollback --migration X`: the parent takes the option when it comes first.
+      const migration = opts.migration ?? migrate.opts<{ migration?: string }>().migration;
+      const result = await locked(config, 'migrate rollback', () => runMigrateRollback(config, { migration, flags: globals, signal: controller.signal }));
+      if (globals.json) writeResult({ ok: true, migration: result.migration, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: result.proof });
+      else {
+        const { formatRollbackProof } = await import('./commands/migrate.js');
+        process.stdout.write(`Rolled back ${result.runs.map((r) => `${r.runId} (${r.result.rows} rows)`).join(', ')} of ${result.migration}.\n${formatRollbackProof(result.proof)}Backup taken before: ${result.backup.file}\n`);
+      }
     });
 
   program
     .command('validate')
     .description('check the staging stack: infrastructure, application, database, security, performance, integration (exit 1 when a required check fails)')
     .option('--quick', 'only the essential checks (under 2 s)')
-    .option('--category <name>', 'only this category (repeatable, or comma-separated): infrastructure, application, database, security, performance, integration', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--category <name>', 'only this category (repeatable, or comma-separated): infrastructure, application, database, security, performance, integration', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--junit <file>', 'also write the results as JUnit XML to <file>')
-    .action(async (opts: { quick?: boolean; category: string[]; junit?: string }) => {
+    .action(async (opts: { quick?: boolean; category?: string[]; junit?: string }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runValidate } = await import('./commands/validate.js');
-      await runValidate(config, { quick: !!opts.quick, categories: opts.category, ...(opts.junit ? { junit: opts.junit } : {}), json: !!globals.json, mode: await mode(globals), signal: controller.signal });
+      await runValidate(config, { quick: !!opts.quick, categories: opts.category ?? [], ...(opts.junit ? { junit: opts.junit } : {}), json: !!globals.json, mode: await mode(globals), signal: controller.signal });
     });
 
   program
@@ -216,8 +236,9 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { runDemo, runDemoDown } = await import('./commands/demo.js');
-      if (opts.down) await runDemoDown(config, globals, controller.signal);
-      else await runDemo(config, { users: opts.users ?? config.demo.users, seed: opts.seed ?? config.demo.seed, reload: !!opts.reload, json: !!globals.json, signal: controller.signal });
+      // The demo database is not staging: only the work folder's lock.
+      if (opts.down) await locked(config, 'demo --down', () => runDemoDown(config, globals, controller.signal), { staging: false });
+      else await locked(config, 'demo', () => runDemo(config, { users: opts.users ?? config.demo.users, seed: opts.seed ?? config.demo.seed, reload: !!opts.reload, json: !!globals.json, signal: controller.signal }), { staging: false });
     });
 
   program
@@ -228,7 +249,8 @@ export function buildProgram(): Command {
       if (!globals.yes) throw new UserError('`rehearse all` replaces staging data and runs a migration on it without asking.', { tryThis: 'Pass --yes to confirm, or run `rehearse` for the guided wizard.' });
       const { config } = await loadEffectiveConfig(globals);
       const { runAll } = await import('./commands/all.js');
-      await runAll(config, { flags: globals, mode: await mode(globals), signal: controller.signal });
+      // Staging may only come up in the run's first step: its database lock is taken then.
+      await locked(config, 'all', async (lock) => runAll(config, { flags: globals, mode: await mode(globals), signal: controller.signal, onStagingUp: () => lock.ensureStaging() }));
     });
 
   program
@@ -273,7 +295,9 @@ function parseIntArg(flag: string, value: string): number {
   return Number(value);
 }
 
-/** The one top-level error renderer. Returns the exit code. */
+const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|EPROTO|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|ERR_TLS_|ERR_SSL_)/;
+
+/** The one top-level error renderer. Returns the exit code; with --json it always ends on a result line. */
 export function renderError(error: unknown, json: boolean): number {
   if (error instanceof CancelledError || isAbortError(error)) {
     const note = error instanceof CancelledError ? error.stateNote : undefined;
@@ -295,8 +319,14 @@ export function renderError(error: unknown, json: boolean): number {
     }
     return error.exitCode;
   }
-  const e = error as { code?: string; exitCode?: number };
-  if (e?.code?.startsWith?.('commander.')) return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  const e = error as { code?: string; exitCode?: number; message?: string };
+  if (e?.code?.startsWith?.('commander.')) {
+    if (json && e.exitCode !== 0) writeResult({ ok: false, error: e.message ?? String(error), exitCode: ExitCode.usage });
+    return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  // A network or TLS failure the step did not translate is the environment, not a bug.
+  if (e?.code && NETWORK_CODES.test(e.code)) return renderError(new UserError(`A connection failed: ${e.message} (${e.code}).`, { tryThis: 'Check that the server is up and reachable from here, and the host, port and sslmode in its URL.' }), json);
+  if (json) writeResult({ ok: false, error: `Unexpected error (a bug in rehearse; please report it): ${e?.message ?? String(error)}`, exitCode: ExitCode.usage });
   process.stderr.write(`✖ Unexpected error (a bug in rehearse; please report it with this output):\n${(error as Error)?.stack ?? String(error)}\n`);
   return ExitCode.usage;
 }

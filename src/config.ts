@@ -211,8 +211,10 @@ export const configSchema = z
     /** Thresholds of `rehearse validate`; the defaults are the targets of the week-1 guide. */
     validation: z
       .object({
-        /** App tables that must exist and hold rows once the data step has run (in data.schemas). */
-        expectedTables: z.array(z.string().min(1)).min(1).default(['users', 'stories']),
+        /** App tables that must exist and hold rows (in data.schemas); unset: the tables the newest data step loaded. */
+        expectedTables: z.array(z.string().min(1)).min(1).optional(),
+        /** Paths (through nginx) that must answer 200; unset: the bundled demo app's JSON routes, when it runs. */
+        routes: z.array(z.string().startsWith('/')).min(1).optional(),
         /** Each standard query, planning plus execution, as EXPLAIN ANALYZE measures it. */
         queryMaxMs: z.number().positive().default(100),
         /** Read-only statements timed with EXPLAIN ANALYZE; unset: the 1001 Stories queries. */
@@ -305,7 +307,9 @@ export function envBindings(): Array<{ env: string; key: string[]; kind: 'string
 function setPath(target: Record<string, unknown>, key: string[], value: unknown): void {
   let node = target;
   for (const part of key.slice(0, -1)) {
-    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    if (node[part] === undefined || node[part] === null) node[part] = {};
+    // A scalar where an object belongs is the file's mistake: leave it for validation to name.
+    if (typeof node[part] !== 'object') return;
     node = node[part] as Record<string, unknown>;
   }
   node[key[key.length - 1]!] = value;
@@ -315,6 +319,77 @@ function getPath(source: unknown, key: (string | number | symbol)[]): unknown {
   let node = source as Record<string | number | symbol, unknown> | undefined;
   for (const part of key) node = node && typeof node === 'object' ? (node[part] as typeof node) : undefined;
   return node;
+}
+
+/** The schema node at a config path (through defaults and optionals), to list what a key allows. */
+function schemaAt(keyPath: PropertyKey[]): z.ZodType | undefined {
+  let node: unknown = configSchema;
+  for (const part of keyPath) {
+    node = unwrapSchema(node);
+    const shape = (node as { shape?: Record<string, unknown> })?.shape;
+    node = shape?.[String(part)];
+    if (!node) return undefined;
+  }
+  return unwrapSchema(node) as z.ZodType;
+}
+
+function unwrapSchema(node: unknown): unknown {
+  let n = node as { unwrap?: () => unknown; def?: { innerType?: unknown } } | undefined;
+  for (let i = 0; i < 5 && n; i++) {
+    const inner = n.def?.innerType ?? (typeof n.unwrap === 'function' && !('shape' in n) ? n.unwrap() : undefined);
+    if (!inner) break;
+    n = inner as typeof n;
+  }
+  return n;
+}
+
+const show = (value: unknown) => (value !== null && typeof value === 'object' ? '' : ` = ${JSON.stringify(value)}`);
+
+/** One zod issue as "key = value (source): what is allowed", in words; never dumps a whole object. */
+function describeIssue(issue: z.core.$ZodIssue, ctx: { raw: unknown; fileData: unknown; env: Env; file: string | undefined }): string[] {
+  const keyPath = issue.path;
+  const key = keyPath.map(String).join('.') || '(top level)';
+  const binding = envBindings().find((b) => b.key.join('.') === key && ctx.env[b.env]);
+  const inFile = ctx.file && getPath(ctx.fileData, keyPath) !== undefined;
+  const where = binding ? ` (from ${binding.env})` : inFile ? ` (in ${path.basename(ctx.file!)})` : '';
+  if (issue.code === 'unrecognized_keys') {
+    const allowed = Object.keys((schemaAt(keyPath) as { shape?: object } | undefined)?.shape ?? {});
+    const parent = keyPath.length ? `${key}.` : '';
+    return issue.keys.map((k) => `${parent}${k}${ctx.file ? ` (in ${path.basename(ctx.file)})` : ''}: unknown key${allowed.length ? `; allowed here: ${allowed.join(', ')}` : ''}`);
+  }
+  const value = keyPath.length ? getPath(ctx.raw, keyPath) : undefined;
+  return [`${key}${value === undefined ? '' : show(value)}${where}: ${explainIssue(issue, value)}`];
+}
+
+function explainIssue(issue: z.core.$ZodIssue, value: unknown): string {
+  const got = value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return value === undefined ? `is required (${issue.expected})` : `must be ${issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}, not ${got}`;
+    case 'too_small':
+      return issue.origin === 'number' ? `must be at least ${issue.minimum}` : `must have at least ${issue.minimum} ${issue.origin === 'string' ? 'character(s)' : 'item(s)'}`;
+    case 'too_big':
+      return issue.origin === 'number' ? `must be at most ${issue.maximum}` : `must have at most ${issue.maximum} ${issue.origin === 'string' ? 'character(s)' : 'item(s)'}`;
+    case 'invalid_value':
+      return `must be one of: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
+/** Folders rehearse never writes its workspace, backups and lock into (nor any folder under the first group). */
+const SYSTEM_DIRS = ['/etc', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/boot', '/dev', '/proc', '/sys', '/run', '/var', '/opt', '/srv', '/root', '/home'];
+const SYSTEM_TREES = ['/etc', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/boot', '/dev', '/proc', '/sys', '/run'];
+
+/** Refuses `/`, a system folder, or the home folder itself as the work folder (exit 2, naming the key). */
+function refuseSystemWorkDir(workDir: string, from: string | undefined, env: Env): void {
+  const home = env.HOME ? path.resolve(env.HOME) : undefined;
+  const under = (root: string) => workDir === root || workDir.startsWith(root + path.sep);
+  const bad = workDir === path.parse(workDir).root || SYSTEM_DIRS.includes(workDir) || SYSTEM_TREES.some(under) || workDir === home;
+  if (!bad) return;
+  throw new UserError(`workDir = "${workDir}"${from ? ` (from ${from})` : ' (the current folder)'} is ${workDir === home ? 'your home folder itself' : 'the root or a system folder'}: rehearse would write its workspace, backups and lock file there.`, {
+    tryThis: `Run rehearse from a project folder (e.g. mkdir ~/rehearse && cd ~/rehearse), or set workDir (REHEARSE_WORK_DIR) to one.`,
+  });
 }
 
 /** Loads and validates the effective configuration; a bad value is a UserError naming key, value and what is allowed. */
@@ -346,20 +421,15 @@ export function loadConfig(opts: { cwd?: string; env?: Env; overrides?: ConfigOv
 
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const key = issue.path.join('.') || '(top level)';
-      const value = issue.path.length ? getPath(raw, issue.path) : undefined;
-      const shown = value === undefined ? '' : ` = ${JSON.stringify(value)}`;
-      const binding = envBindings().find((b) => b.key.join('.') === key && env[b.env]);
-      const where = binding ? ` (from ${binding.env})` : file ? ` (in ${path.basename(file)})` : '';
-      return `${key}${shown}${where}: ${issue.message}`;
-    });
+    const fileData = (data ?? {}) as Record<string, unknown>;
+    const lines = result.error.issues.flatMap((issue) => describeIssue(issue, { raw, fileData, env, file }));
     throw new UserError(`Invalid configuration:\n  ${lines.join('\n  ')}`, {
-      tryThis: 'Fix the value above; `rehearse config` prints the effective configuration.',
+      tryThis: `Fix what is named above (${file ? `in ${path.basename(file)}, or the environment variable shown` : 'the environment variable shown'}); the README's "Configuration" table lists every key and its default.`,
     });
   }
   const config = result.data;
   config.workDir = path.resolve(cwd, config.workDir);
+  refuseSystemWorkDir(config.workDir, envBindings().find((b) => b.key[0] === 'workDir' && env[b.env])?.env ?? (file ? `workDir in ${path.basename(file)}` : undefined), env);
   const ports = Object.entries(config.ports).filter(([name]) => activePortNames(config).includes(name as PortName));
   const seen = new Map<number, string>();
   for (const [name, value] of ports) {

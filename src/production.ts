@@ -51,6 +51,12 @@ export async function withSnapshot<T>(sql: ReadOnlySql, fn: (tx: ReadOnlyTx) => 
   return (await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', fn)) as T;
 }
 
+/** A failed TLS handshake or certificate check (sslmode=require and stronger). */
+export function isTlsError(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | null;
+  return !!e && (/^(ERR_TLS|ERR_SSL|EPROTO|SELF_SIGNED|DEPTH_ZERO|UNABLE_TO_VERIFY|CERT_)/.test(e.code ?? '') || /\b(TLS|SSL)\b/.test(e.message ?? ''));
+}
+
 /** Translates connection failures into what to do, without echoing the password. */
 export function translatePgError(error: unknown, url: string, role: 'production' | 'staging'): Error {
   const e = error as { code?: string; message?: string };
@@ -63,6 +69,12 @@ export function translatePgError(error: unknown, url: string, role: 'production'
     });
   if (e?.code === '28P01' || e?.code === '28000') return new UserError(`The ${role} database at ${where} refused the credentials.`, { tryThis: `Check the user and password in ${flag}.` });
   if (e?.code === '3D000') return new UserError(`The ${role} database at ${where} does not exist.`, { tryThis: `Check the database name in ${flag}.` });
+  if (isTlsError(error)) {
+    return new UserError(`The TLS connection to the ${role} database at ${where} failed: ${e.message}.`, {
+      causes: ['the URL asks for TLS (sslmode=require or stronger) and the server does not offer it', 'the server\'s certificate is not trusted (sslmode=verify-full needs its CA)'],
+      tryThis: `Check sslmode in ${flag}: remove it for a server without TLS, or enable ssl on the server.`,
+    });
+  }
   return error as Error;
 }
 

@@ -12,7 +12,8 @@ import { noDelaySocket } from './pg-connect.js';
 
 export type Sql = postgres.Sql;
 
-export function stagingSql(config: Config, opts: { max?: number; statementTimeoutMs?: number; database?: string } = {}): Sql {
+/** `keepOpen`: the connection is never closed for idleness or age (a session lock lives on it). */
+export function stagingSql(config: Config, opts: { max?: number; statementTimeoutMs?: number; database?: string; keepOpen?: boolean; applicationName?: string } = {}): Sql {
   const env = requireEnv(workPaths(config).envFile);
   return postgres({
     host: serviceHost(config),
@@ -21,10 +22,11 @@ export function stagingSql(config: Config, opts: { max?: number; statementTimeou
     username: config.database.user,
     password: env.DB_PASSWORD,
     max: opts.max ?? 2,
-    idle_timeout: 5,
+    idle_timeout: opts.keepOpen ? 0 : 5,
+    ...(opts.keepOpen ? { max_lifetime: null } : {}),
     connect_timeout: 10,
     onnotice: () => undefined,
-    connection: { application_name: 'rehearse', statement_timeout: opts.statementTimeoutMs ?? 60_000 },
+    connection: { application_name: opts.applicationName ?? 'rehearse', statement_timeout: opts.statementTimeoutMs ?? 60_000 },
     socket: noDelaySocket(serviceHost(config), config.ports.postgres),
   } as postgres.Options<Record<string, postgres.PostgresType>>);
 }

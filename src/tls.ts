@@ -1,6 +1,6 @@
 // The staging TLS pair for nginx, made with `selfsigned`: reused while valid for more than 30 days.
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeSecretFile } from './env-file.js';
 
 export const CERT_DAYS = 365;
@@ -36,7 +36,11 @@ export function readCert(certFile: string, now = new Date()): CertInfo | undefin
 export async function ensureCertificate(opts: { sslDir: string; certFile: string; keyFile: string; regenerate: boolean; now?: Date }): Promise<{ created: boolean; info: CertInfo }> {
   const now = opts.now ?? new Date();
   const current = readCert(opts.certFile, now);
-  if (!opts.regenerate && current && existsSync(opts.keyFile) && current.daysLeft > RENEW_WITHIN_DAYS) return { created: false, info: current };
+  if (!opts.regenerate && current && existsSync(opts.keyFile) && current.daysLeft > RENEW_WITHIN_DAYS) {
+    // A kept key is still a secret: a copy or an editor may have left it readable by others.
+    chmodSync(opts.keyFile, 0o600);
+    return { created: false, info: current };
+  }
 
   // Loaded only when a certificate is actually made: it costs ~140 ms of start-up otherwise.
   const { generate } = await import('selfsigned');

@@ -7,11 +7,12 @@ import { backupStaging, type BackupResult } from '../src/backup.js';
 import type { Config } from '../src/config.js';
 import { resolveProduction } from '../src/data/guards.js';
 import { CancelledError, CheckFailedError, UserError, isAbortError } from '../src/errors.js';
+import { adaptMigration, compileError, compileMigration, type Adaptation, type CompileResult } from '../src/migration/adapt.js';
 import { loadMigration, type MigrationFolder } from '../src/migration/folder.js';
 import { CATEGORIES, CATEGORY_TITLES, connectionsNeeded, MigrationHarness, recordResults, type Category, type HarnessEvent, type TestResult } from '../src/migration/harness.js';
 import { planMigration, type MigrationPlan } from '../src/migration/plan.js';
 import { buildMigrationReport } from '../src/migration/report.js';
-import type { RunnerSettings, StatementTiming } from '../src/migration/runner.js';
+import { copyHint, type RunnerSettings, type StatementTiming } from '../src/migration/runner.js';
 import { openProduction } from '../src/production.js';
 import { writeReport } from '../src/reports.js';
 import { restoreStaging } from '../src/restore.js';
@@ -28,7 +29,11 @@ export interface MigrateContext {
   migrationName: string;
   startedAt: Date;
   timings: Record<string, number>;
+  /** The folder as it runs on staging (branches chosen from the catalog). */
   migration?: MigrationFolder;
+  adaptation?: Adaptation;
+  /** Every statement and standard query compiled against staging, rolled back. */
+  compile?: CompileResult;
   staging?: postgres.Sql;
   production?: postgres.Sql;
   /** Why production was not compared with staging, when it was not. */
@@ -124,7 +129,9 @@ function newHarness(ctx: MigrateContext): MigrationHarness {
     thresholds: config.migration.thresholds,
     redis: ctx.redis ? { client: ctx.redis, patterns: config.migration.redisKeyPatterns } : undefined,
     production: ctx.production,
+    productionNote: ctx.productionNote,
     backup: ctx.backup,
+    adaptation: ctx.adaptation,
     signal: ctx.signal,
     onProgress: (event) => onHarnessEvent(ctx, event),
   });
@@ -196,13 +203,18 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       task: (ctx, task) =>
         timePhase(ctx, 'connect', async () => {
           const { config } = ctx;
-          ctx.migration = loadMigration(ctx.migrationName);
+          const folder = loadMigration(ctx.migrationName, process.cwd(), config.workDir);
           ctx.staging = stagingSql(config, { max: connectionsNeeded(config.migration.workload), statementTimeoutMs: 0 });
           try {
             await ctx.staging`SELECT 1`;
           } catch (error) {
             throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
           }
+          // Fit the folder to staging's schema first: a shape problem stops here, before any change.
+          ctx.adaptation = await adaptMigration(ctx.staging, folder, config.data.schemas);
+          ctx.migration = ctx.adaptation.migration;
+          ctx.compile = await compileMigration(ctx.staging, ctx.adaptation, { batchSize: ctx.batchSize, includeDeleted: config.migration.softDeleted === 'include', lockTimeoutMs: config.migration.lockTimeoutMs });
+          if (!ctx.compile.ok && !ctx.dryRun) throw compileError(ctx.migration, ctx.compile);
           if (!ctx.dryRun) {
             ctx.redis = await stagingRedis(config);
             try {
@@ -210,18 +222,22 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
             } catch (error) {
               throw new UserError(`Cannot reach staging Redis on port ${config.ports.redis}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
             }
+            let production: ReturnType<typeof resolveProduction> | undefined;
             try {
-              const production = resolveProduction(config);
+              production = resolveProduction(config);
               ctx.production = openProduction(production.url, { statementTimeoutMs: config.production.statementTimeoutMs, max: 1 });
               await ctx.production`SELECT 1`;
             } catch (error) {
               await ctx.production?.end({ timeout: 1 });
               ctx.production = undefined;
-              ctx.productionNote = error instanceof UserError ? error.message : `production not reachable (${(error as Error).message})`;
+              // Configured but down is not the same as none configured: say which.
+              ctx.productionNote = production
+                ? `${production.kind === 'demo' ? 'the demo production' : 'production'} at ${production.display} is configured but not reachable (${(error as Error).message})`
+                : 'no production is configured (PRODUCTION_DATABASE_URL) and no demo production was made';
             }
           }
           const c = ctx.migration.meta.change;
-          task.title = `Staging ${config.database.name}; migration ${ctx.migration.name}: ${ctx.migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}`;
+          task.title = `Staging ${config.database.name}; migration ${ctx.migration.name}: ${ctx.migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}${ctx.migration.outsideProject ? ` (note: ${ctx.migration.outsideProject})` : ''}${ctx.productionNote ? `; not compared with production: ${ctx.productionNote}` : ''}`;
         }),
     },
     {
@@ -229,9 +245,10 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       enabled: (ctx) => ctx.dryRun,
       task: (ctx, task) =>
         timePhase(ctx, 'plan', async () => {
-          ctx.plan = await planMigration(ctx.staging!, ctx.migration!, { schemas: ctx.config.data.schemas, batchSize: ctx.batchSize, includeDeleted: ctx.config.migration.softDeleted === 'include' });
+          ctx.plan = await planMigration(ctx.staging!, ctx.adaptation!, ctx.compile!, { schemas: ctx.config.data.schemas, batchSize: ctx.batchSize, includeDeleted: ctx.config.migration.softDeleted === 'include' });
           const p = ctx.plan;
-          task.title = `Plan: ${p.eligible} rows to migrate in ${p.batches} transaction(s); ${p.softDeleted.count} soft-deleted ${p.softDeleted.policy === 'skip' ? 'left' : 'included'}; ${p.dependents.length} dependent object(s) mention '${ctx.migration!.meta.change.from}'`;
+          task.title = `Plan: ${p.eligible} rows to migrate in ${p.batches} transaction(s); ${p.softDeleted.count} soft-deleted ${p.softDeleted.policy === 'skip' ? 'left' : 'included'}; ${p.dependents.length} dependent object(s) mention '${ctx.migration!.meta.change.from}'; ${p.compile.statements.filter((x) => x.ok).length}/${p.compile.statements.length} statements compile`;
+          if (!p.compile.ok) throw compileError(ctx.migration!, p.compile);
         }),
     },
     {
@@ -251,6 +268,8 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       task: (ctx, task) =>
         timePhase(ctx, 'report', async () => {
           const h = ctx.harness!;
+          // Also after a failed run: an enum label added by the prelude stays, and must be said.
+          await h.reportLeftovers();
           ctx.recorded = await recordResults(ctx.staging!, h);
           const report = await buildMigrationReport(h, ctx.staging!, {
             rehearseVersion: version,
@@ -275,7 +294,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
           if (!summary.ok) {
             throw new CheckFailedError(`${summary.failed.length} migration test(s) failed; staging is left as the last run put it (see the report).`, {
               details: summary.failed.join('\n'),
-              tryThis: `Read ${ctx.reportFile}, fix the migration in ${ctx.migration!.dir}, then \`rehearse migrate rollback --yes\` and \`rehearse migrate --yes\` again.`,
+              tryThis: `Read ${ctx.reportFile}. ${copyHint(ctx.migration!, 'fix what failed')} Roll back what is applied first (\`rehearse migrate rollback --yes\`, with the same --migration).`,
             });
           }
         }),

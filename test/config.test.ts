@@ -60,6 +60,36 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ cwd, env: {} })).toThrow(/portz/);
   });
 
+  it('names an unknown key with the keys allowed at that level', () => {
+    const cwd = dir({ 'rehearse.config.json': JSON.stringify({ ports: { htps: 9443 } }) });
+    expect(() => loadConfig({ cwd, env: {} })).toThrow(/ports\.htps \(in rehearse\.config\.json\): unknown key; allowed here: app, https, http, postgres/);
+  });
+
+  it('explains a bad value in words and never dumps a whole object or an environment value it did not name', () => {
+    const cwd = dir({ 'rehearse.config.json': JSON.stringify({ ports: 'abc', data: { strict: 'yes' } }) });
+    let message = '';
+    try {
+      loadConfig({ cwd, env: { REHEARSE_PORT_REDIS: '7000' } });
+    } catch (error) {
+      message = (error as UserError).message;
+    }
+    expect(message).toMatch(/ports = "abc" \(in rehearse\.config\.json\): must be an object, not a string/);
+    expect(message).toMatch(/data\.strict = "yes" \(in rehearse\.config\.json\): must be a boolean, not a string/);
+    expect(message).not.toMatch(/7000|\{/);
+    expect(() => loadConfig({ cwd: dir({ 'rehearse.config.json': JSON.stringify({ ports: { https: 'abc' } }) }), env: {} })).toThrow(/ports\.https = "abc" \(in rehearse\.config\.json\): must be a number, not a string/);
+  });
+
+  it('does not send the user to `rehearse config`, which fails on the same error', () => {
+    const cwd = dir({ 'rehearse.config.json': JSON.stringify({ ports: { https: 0 } }) });
+    try {
+      loadConfig({ cwd, env: {} });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as UserError).message).toMatch(/ports\.https = 0 .*must be at least 1/);
+      expect((error as UserError).tryThis).not.toMatch(/rehearse config/);
+    }
+  });
+
   it('rejects two services on one port', () => {
     expect(() => loadConfig({ cwd: dir(), env: { REHEARSE_PORT_APP: '8080' } })).toThrow(/ports\.https = 8080 is also used by ports\.app|ports\.app = 8080|also used/);
   });

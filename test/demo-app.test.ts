@@ -5,7 +5,7 @@
 // into a temp `/app`-like folder with node_modules/postgres -> the host's postgres package (the
 // layout of the container's bind mounts), and runs `node server.js` there as a child process.
 //
-// Needs the Debian packages `postgresql-15` (or any postgresql-NN) and `redis-server`; skipped with
+// Needs the Debian packages `postgresql-15` (or any postgresql-NN) and `redis-server`; fails under CI, skipped with
 // a message when their binaries are absent. PG_BIN=/path/to/bin and REDIS_SERVER=/path/to/redis-server
 // override the lookup; DEMO_APP_NODE=/path/to/node runs the app with another Node (e.g. 18).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -64,6 +64,8 @@ const REDIS_SERVER = process.env.REDIS_SERVER
   : which('redis-server') ?? (fs.existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : null);
 const missing = [!PG_BIN && 'PostgreSQL (initdb/postgres)', !REDIS_SERVER && 'redis-server'].filter(Boolean).join(' and ');
 const skip = missing !== '';
+// Under CI a missing prerequisite is a failure, never a silent skip (.ci/run installs both).
+if (skip && process.env.CI) throw new Error(`demo-app test: ${missing} not found; .ci/run installs postgresql-15 and redis-server`);
 if (skip) {
   console.warn(
     `[demo-app.test] skipped: ${missing} not found. Install with: apt-get install -y postgresql-15 redis-server ` +
@@ -410,6 +412,57 @@ describe.skipIf(skip)(`demo app (compose/demo-app)${skip ? ` — skipped: ${miss
     const head = await fetch(`${base}/static/app.css`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
+  });
+
+  it('stays healthy right after a burst like validate\'s load test (500 health requests, 20 at a time)', async () => {
+    // Redis counts every command exactly: the number of PINGs is the number of health checks run.
+    const pings = () => Number(/cmdstat_ping:calls=(\d+)/.exec(spawnSync('redis-cli', ['-p', String(redisPort), '--no-auth-warning', '-a', REDIS_PASSWORD, 'INFO', 'commandstats'], { encoding: 'utf8' }).stdout)?.[1] ?? 0);
+    const before = pings();
+    const statuses: number[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < 500) {
+          next++;
+          const res = await fetch(`${base}/api/health`);
+          await res.arrayBuffer();
+          statuses.push(res.status);
+        }
+      }),
+    );
+    expect(statuses).toHaveLength(500);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // Concurrent requests share one in-flight check: far fewer than 500 checks ran.
+    const checks = pings() - before;
+    console.log(`[demo-app.test] 500 health requests ran ${checks} checks`);
+    expect(checks).toBeGreaterThan(0);
+    expect(checks).toBeLessThan(250);
+    for (let i = 0; i < 5; i++) expect((await getJson('/api/health')).res.status).toBe(200);
+  });
+
+  it('recovers on its own after PostgreSQL stalls past the health timeout: timeouts release the connection', async () => {
+    // Stall the server: the postmaster and every backend of the app stop answering.
+    const backends = (await sql!`SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'rehearse-demo-app%'`).map((r) => r.pid as number);
+    expect(backends.length).toBeGreaterThan(0);
+    const stalled = [pgProc!.pid!, ...backends];
+    for (const pid of stalled) process.kill(pid, 'SIGSTOP');
+    const stuck = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        getJson('/api/health')
+          .then((r) => r.res.status)
+          .catch(() => 0),
+      ),
+    );
+    for (const pid of stalled) process.kill(pid, 'SIGCONT');
+    expect(stuck.every((s) => s === 503 || s === 200)).toBe(true);
+    const until = Date.now() + 15_000;
+    let status = 0;
+    while (Date.now() < until && status !== 200) {
+      status = (await getJson('/api/health')).res.status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await getJson('/api/health')).res.status).toBe(200);
   });
 
   it('reports Redis down as 503 (PostgreSQL still ok) and keeps serving', async () => {

@@ -145,6 +145,8 @@ describe('rehearse setup --yes', () => {
     const logs = await rehearse(stack, ['logs', 'app-staging', '--tail', '5']);
     expect(logs.exitCode, logs.stderr).toBe(0);
     expect(logs.stdout).toMatch(/GET \/api\/health 200/);
+    // Not a terminal: no escape sequences (compose erased lines with ESC[2K before).
+    expect(logs.stdout + logs.stderr).not.toMatch(/\u001b\[/);
     const bad = await rehearse(stack, ['logs', 'nope']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('Use one of: app-staging');

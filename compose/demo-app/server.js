@@ -82,6 +82,8 @@ function withTimeout(promise, ms, onTimeout) {
 const PRISMA_PARAMS = ['schema', 'connection_limit', 'pool_timeout', 'pgbouncer', 'socket_timeout', 'statement_cache_size'];
 
 let sql = null;
+let healthSql = null;
+let connectHealth = null;
 let dbConfigError = null;
 let dbTarget = '(unset)';
 
@@ -107,6 +109,16 @@ function initPostgres() {
     dbConfigError = `cannot load the postgres package (${errorText(e)}); expected at /app/node_modules/postgres`;
     return;
   }
+  // Health has a connection of its own: a pool busy with slow app queries can never starve it, and
+  // a wedged health connection is thrown away (see checkPostgres) instead of holding a pool slot.
+  connectHealth = () =>
+    postgres(url.toString(), {
+      max: 1,
+      idle_timeout: 30,
+      connect_timeout: CHECK_TIMEOUT_MS / 1000,
+      onnotice: () => {},
+      connection: { application_name: 'rehearse-demo-app-health', statement_timeout: CHECK_TIMEOUT_MS },
+    });
   sql = postgres(url.toString(), {
     max: 5,
     idle_timeout: 30,
@@ -158,20 +170,43 @@ async function timed(fn) {
   }
 }
 
-function checkPostgres() {
-  return timed(async () => {
-    const rows = await query((s) => s`select 1 as ok`, CHECK_TIMEOUT_MS);
-    if (!rows.length || rows[0].ok !== 1) throw new Error('unexpected reply to SELECT 1');
-  });
+/**
+ * Concurrent callers share one in-flight check: a burst of /api/health requests (a load test, a
+ * restart storm) costs one query at a time instead of a queue that outlives the burst by minutes.
+ */
+function singleFlight(fn) {
+  let inflight = null;
+  return () => {
+    if (!inflight) inflight = fn().finally(() => { inflight = null; });
+    return inflight;
+  };
 }
 
-function checkRedis() {
-  return timed(async () => {
+const checkPostgres = singleFlight(() =>
+  timed(async () => {
+    if (!connectHealth) throw Object.assign(new Error(dbConfigError || 'database not configured'), { code: 'NOT_CONFIGURED' });
+    if (!healthSql) healthSql = connectHealth();
+    const conn = healthSql;
+    const q = conn`select 1 as ok`;
+    try {
+      const rows = await withTimeout(q, CHECK_TIMEOUT_MS, () => q.cancel && q.cancel());
+      if (!rows.length || rows[0].ok !== 1) throw new Error('unexpected reply to SELECT 1');
+    } catch (e) {
+      // The next check starts on a fresh connection; this one is closed without waiting for it.
+      if (healthSql === conn) healthSql = null;
+      conn.end({ timeout: 0 }).catch(() => {});
+      throw e;
+    }
+  }),
+);
+
+const checkRedis = singleFlight(() =>
+  timed(async () => {
     if (!redis) throw new Error(redisConfigError || 'redis not configured');
     const reply = await withTimeout(redis.ping(), CHECK_TIMEOUT_MS + 100);
     if (reply !== 'PONG') throw new Error(`unexpected reply to PING: ${String(reply).slice(0, 40)}`);
-  });
-}
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // HTTP plumbing
@@ -201,12 +236,26 @@ function sendJson(req, res, status, obj, headers) {
 }
 
 /** Maps a database error to an HTTP answer. */
-function sendDbError(req, res, err, table) {
-  const code = err && err.code;
-  if (code === '42P01') {
-    return sendJson(req, res, 503, { error: `table "${table}" does not exist yet`, hint: HINT });
+/** True when the public schema holds tables: the data step has run, so a missing table is this schema's shape. */
+async function schemaLoaded() {
+  try {
+    const [row] = await query((s) => s`select exists (select 1 from pg_tables where schemaname = 'public') as "loaded"`);
+    return !!row.loaded;
+  } catch {
+    return false;
   }
-  if (code === '42703' || code === '42704') {
+}
+
+async function sendDbError(req, res, err, table) {
+  const code = err && err.code;
+  if (code === '42P01' || code === '42703' || code === '42704') {
+    // With a schema loaded, the route does not apply to it (a schema that is not the demo's): 501
+    // "n/a" with the reason, so a validator can tell it from a failure. Without one, it is early.
+    if (await schemaLoaded()) {
+      const reason = code === '42P01' ? `this database has no table public.${table}` : `public.${table} lacks a column this route reads (${errorText(err)})`;
+      return sendJson(req, res, 501, { status: 'n/a', error: `this route does not apply to this schema`, reason });
+    }
+    if (code === '42P01') return sendJson(req, res, 503, { error: `table "${table}" does not exist yet`, hint: HINT });
     return sendJson(req, res, 503, { error: `table "${table}" does not have the expected schema`, detail: errorText(err), hint: HINT });
   }
   const unavailable =
@@ -343,7 +392,7 @@ async function users(req, res) {
     const list = rows.map((r) => ({ id: r.id, role: r.role, createdAt: r.createdAt }));
     sendJson(req, res, 200, { users: list, count: list.length, limit, role: role || null });
   } catch (e) {
-    sendDbError(req, res, e, 'users');
+    await sendDbError(req, res, e, 'users');
   }
 }
 
@@ -375,7 +424,7 @@ async function userRoles(req, res) {
     }
     sendJson(req, res, 200, { roles, total });
   } catch (e) {
-    sendDbError(req, res, e, 'users');
+    await sendDbError(req, res, e, 'users');
   }
 }
 
@@ -392,7 +441,7 @@ async function stories(req, res) {
     const list = rows.map((r) => ({ id: r.id, title: r.title, authorId: r.authorId, language: r.language, createdAt: r.createdAt }));
     sendJson(req, res, 200, { stories: list, count: list.length, limit });
   } catch (e) {
-    sendDbError(req, res, e, 'stories');
+    await sendDbError(req, res, e, 'stories');
   }
 }
 
@@ -481,7 +530,7 @@ function shutdown(signal) {
   const closeIdle = () => typeof server.closeIdleConnections === 'function' && server.closeIdleConnections();
   closeIdle();
   setInterval(closeIdle, 200).unref();
-  Promise.all([closed, sql ? sql.end({ timeout: 2 }).catch(() => {}) : null])
+  Promise.all([closed, sql ? sql.end({ timeout: 2 }).catch(() => {}) : null, healthSql ? healthSql.end({ timeout: 2 }).catch(() => {}) : null])
     .then(() => {
       clearTimeout(deadline);
       log('shutdown complete');

@@ -48,6 +48,10 @@ export async function runDemoDown(config: Config, flags: GlobalFlags, signal: Ab
     },
     flags,
   );
-  await demoDown(config, { volumes: true, signal, onLine: (line) => process.stderr.write(`  ${line}\n`) });
-  process.stdout.write('Demo production removed.\n');
+  const r = await demoDown(config, { volumes: true, signal, onLine: (line) => process.stderr.write(`  ${line}\n`) });
+  if (r.rewrote.length) process.stderr.write(`docker-compose.demo.yml was written for project ${config.project} first: ${r.rewrote.join('; ')}.\n`);
+  const removed = [r.container.removed && `container ${r.container.name}`, r.volume.removed && `volume ${r.volume.name} (its data)`].filter(Boolean);
+  // Only what existed before and the engine no longer has is called removed.
+  if (flags.json) writeResult({ ok: true, project: config.project, ...r });
+  else process.stdout.write(removed.length ? `Demo production of project ${config.project} removed: ${removed.join(', ')} (checked: gone).\n` : `Nothing to remove: project ${config.project} has no demo container or volume.\n`);
 }

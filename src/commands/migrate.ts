@@ -3,16 +3,17 @@
 import type { Config } from '../config.js';
 import { backupStaging } from '../backup.js';
 import { CheckFailedError, UserError } from '../errors.js';
-import { loadMigration, type MigrationFolder } from '../migration/folder.js';
+import { loadMigration } from '../migration/folder.js';
 import { CATEGORIES, CATEGORY_TITLES } from '../migration/harness.js';
 import type { MigrationPlan } from '../migration/plan.js';
 import { foldStatements } from '../migration/report.js';
-import { appliedRuns, rollbackApplied } from '../migration/rollback.js';
-import { countEligible } from '../migration/runner.js';
+import { adaptMigration } from '../migration/adapt.js';
+import { appliedRuns, rollbackApplied, type RollbackProof } from '../migration/rollback.js';
 import { stagingRedis, stagingSql } from '../staging-db.js';
 import { closeMigrateContext, migrateTasks, newMigrateContext, runnerSettings, type MigrateContext } from '../../tasks/migrate-tasks.js';
 import { note, runTasks, type OutputMode } from '../../tasks/run-tasks.js';
-import { confirmDangerous } from './confirm.js';
+import { planMigrate, withStepMarker } from '../../tasks/steps.js';
+import { confirmDangerous, confirmStep } from './confirm.js';
 import type { GlobalFlags } from './interaction.js';
 
 export interface MigrateOptions {
@@ -25,43 +26,18 @@ export interface MigrateOptions {
   signal: AbortSignal;
 }
 
-/** How many rows the run would change, for the confirmation (a string: staging may be down). */
-async function eligibleNow(config: Config, m: MigrationFolder): Promise<string> {
-  const sql = stagingSql(config, { max: 1 });
-  try {
-    const n = await countEligible(sql, m, config.migration.softDeleted === 'include');
-    return `${n} ${m.meta.target.table} rows with ${m.meta.change.column} = '${m.meta.change.from}'${m.meta.softDeleteColumn && config.migration.softDeleted === 'skip' ? ` (not soft-deleted)` : ''}`;
-  } catch {
-    return '(staging is not reachable: `rehearse setup` first)';
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-}
-
 export async function runMigrate(config: Config, opts: MigrateOptions): Promise<MigrateContext> {
   if (opts.batchSize !== undefined && (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)) {
     throw new UserError('--batch-size must be a whole number of at least 1.', { tryThis: '--batch-size 1000 (without it, the migration runs in one transaction)' });
   }
-  const migration = loadMigration(opts.migration ?? config.migration.name);
+  const migration = loadMigration(opts.migration ?? config.migration.name, process.cwd(), config.workDir);
   if (!opts.dryRun) {
-    const c = migration.meta.change;
-    await confirmDangerous(
-      {
-        action: `Rehearsing ${migration.name} on the staging database ${config.database.name} (it changes data, rolls back and migrates again)`,
-        rows: [
-          ['migration', `${migration.meta.target.table}.${c.column}: ${c.from} → ${c.to} (${migration.dir})`],
-          ['rows', await eligibleNow(config, migration)],
-          ['runs', `up, down, up under a synthetic load, edge cases; ends migrated${opts.batchSize ?? config.migration.batchSize ? `; batches of ${opts.batchSize ?? config.migration.batchSize}` : '; one transaction'}`],
-          ['backup first', 'staging-backups/staging-backup-<timestamp>.sql.gz'],
-        ],
-        resourceName: config.database.name,
-      },
-      opts.flags,
-    );
+    await confirmStep(`Rehearsing ${migration.name} on the staging database ${config.database.name}`, opts.flags, () => planMigrate(config, { batchSize: opts.batchSize, migration: migration.dir }));
   }
   const ctx = newMigrateContext(config, opts.signal, { dryRun: opts.dryRun, verbose: opts.verbose, ...(opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {}), migration: migration.dir });
   try {
-    await runTasks(migrateTasks(), ctx, opts.mode);
+    if (opts.dryRun) await runTasks(migrateTasks(), ctx, opts.mode);
+    else await withStepMarker(config, 'migrate', () => runTasks(migrateTasks(), ctx, opts.mode));
   } finally {
     await closeMigrateContext(ctx);
   }
@@ -89,6 +65,21 @@ export function formatPlan(plan: MigrationPlan): string {
     ...plan.statements.down.map((s) => `  down:  ${s}`),
     `  verify: ${plan.statements.verify} checks`,
   ];
+  lines.push(
+    '',
+    'A real run writes:',
+    ...plan.touches.map((t) => `  ${t.table}: ${t.rows} row(s), ${t.what}`),
+    ...plan.labelsToAdd.map((l) => `  enum ${plan.column!.type}: adds the label '${l}' (committed on its own; PostgreSQL cannot remove it again, not even on rollback)`),
+  );
+  if (plan.conditions.length) lines.push('', 'Fitted to this schema:', ...plan.conditions.map((c) => `  ${c.holds ? 'yes' : 'no '}  ${c.condition}`));
+  if (plan.absentColumns.length) lines.push(`  not written (absent here): ${plan.absentColumns.join(', ')}`);
+  for (const q of plan.skippedQueries) lines.push(`  standard query skipped: ${q.name}: ${q.reason}`);
+  const c = plan.compile;
+  lines.push(
+    '',
+    `Compiled against staging in a rolled-back transaction: ${c.statements.filter((x) => x.ok).length} of ${c.statements.length} statements and queries${c.standIn ? ` ('${c.standIn.label}' stood in for '${c.standIn.for}', which does not exist yet)` : ''}; ${c.unchanged ? 'the schema is unchanged afterwards' : 'the schema CHANGED afterwards'}`,
+    ...c.statements.map((x) => `  ${x.ok ? '✔' : '✖'} ${x.part} (${x.how}): ${x.label}${x.error ? `: ${x.error}` : ''}`),
+  );
   if (plan.dependents.length) lines.push('', `Objects that mention '${plan.migration.from}' (review them before production):`, ...plan.dependents.map((d) => `  ${d.kind} ${d.name}: ${d.excerpt}`));
   if (plan.applied.length) lines.push('', `Already applied (\`rehearse migrate rollback\` reverses them): ${plan.applied.map((r) => `${r.runId} (${r.rows} rows)`).join(', ')}`);
   return lines.join('\n') + '\n';
@@ -116,18 +107,29 @@ export function formatSummary(ctx: MigrateContext): string {
   return out.join('\n') + '\n';
 }
 
+export function formatRollbackProof(p: RollbackProof): string {
+  const lines = [
+    `Proof: ${p.compared.length} tables compared by row count and checksum, before and after: identical${p.compared.some((c) => c.without) ? ` (${p.compared.filter((c) => c.without).map((c) => `${c.table} without ${c.without!.join(', ')}`).join('; ')})` : ''}.`,
+    `  the ${p.restored.rows} restored rows equal their log snapshots (checksum ${p.restored.sum})${p.notRestored ? `; ${p.notRestored} row(s) changed since the migration were left alone (log: failed)` : ''}`,
+    ...p.sideTables.map((x) => `  ${x.table}: the ${x.logged.rows} row(s) kept in the log are back, identical (checksum ${x.found.sum})`),
+    ...p.cannotUndo.map((c) => `  not undone: ${c}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
 export async function runMigrateRollback(config: Config, opts: { migration?: string | undefined; flags: GlobalFlags; signal: AbortSignal }) {
-  const migration = loadMigration(opts.migration ?? config.migration.name);
+  const folder = loadMigration(opts.migration ?? config.migration.name, process.cwd(), config.workDir);
   const sql = stagingSql(config, { max: 2, statementTimeoutMs: 0 });
   let redis: Awaited<ReturnType<typeof stagingRedis>> | undefined;
   try {
     let runs;
     try {
-      runs = await appliedRuns(sql, migration);
+      runs = await appliedRuns(sql, folder);
     } catch (error) {
       throw new UserError(`Cannot read the migration log in the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
     }
-    if (!runs.length) throw new UserError(`Nothing to roll back: no run of ${migration.name} is applied on staging.`, { tryThis: '`rehearse migrate` runs it (and ends with it applied).' });
+    if (!runs.length) throw new UserError(`Nothing to roll back: no run of ${folder.name} (${folder.dir}) is applied on staging.`, { tryThis: `\`rehearse migrate --migration ${opts.migration ?? config.migration.name}\` runs it (and ends with it applied); a run is found by its folder's name.` });
+    const migration = (await adaptMigration(sql, folder, config.data.schemas)).migration;
     await confirmDangerous(
       {
         action: `Rolling back ${migration.name} on the staging database ${config.database.name}`,
@@ -162,11 +164,15 @@ export async function runMigrateRollback(config: Config, opts: { migration?: str
     const p = result.proof;
     if (!p.ok) {
       throw new CheckFailedError(`The rollback ran, but the checksum proof failed.`, {
-        details: [!p.unchangedElsewhere && `changed outside ${migration.meta.mayChange.join(', ')}: ${p.differing.join(', ')}`, !p.restoredEqualsLog && `restored rows (${p.restored.rows}) do not equal the log snapshots (${p.logged.rows})`].filter(Boolean).join('\n'),
-        tryThis: `Compare ${migration.dir}/down.sql with up.sql; \`rehearse data restore ${backup.file} --yes\` brings back the state before the rollback.`,
+        details: [
+          !p.unchangedElsewhere && `changed outside ${migration.meta.mayChange.join(', ')}: ${p.differing.join(', ')}`,
+          !p.restoredEqualsLog && `restored rows (${p.restored.rows}) do not equal the log snapshots (${p.logged.rows})`,
+          ...p.sideTables.filter((x) => !x.ok).map((x) => `${x.table}: ${x.found.rows} of the ${x.logged.rows} row(s) kept in the log are back`),
+        ].filter(Boolean).join('\n'),
+        tryThis: `Compare down.sql with up.sql in ${migration.dir}; \`rehearse data restore ${backup.file} --yes\` brings back the state before the rollback.`,
       });
     }
-    return { backup, ...result };
+    return { backup, migration: migration.name, ...result };
   } finally {
     redis?.disconnect();
     await sql.end({ timeout: 2 });

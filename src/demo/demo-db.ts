@@ -8,7 +8,8 @@ import postgres from 'postgres';
 import { activePortNames, type Config } from '../config.js';
 import { dockerClient, runComposeOn, serviceHost, translateDockerError } from '../docker.js';
 import { readEnvFile, writeSecretFile } from '../env-file.js';
-import { CancelledError, UserError, isAbortError } from '../errors.js';
+import { CancelledError, CheckFailedError, UserError, isAbortError } from '../errors.js';
+import { composeIdentity, containerExists, identityMismatch, volumeOwner } from '../compose-identity.js';
 import { assetPath } from '../paths.js';
 import { portHolder, portIsFree } from '../preflight.js';
 import { noDelaySocket } from '../pg-connect.js';
@@ -527,12 +528,46 @@ export async function demoUp(config: Config, opts: DemoUpOptions = {}): Promise<
   }
 }
 
-/** Stops the demo database; with `volumes` its data goes too. Confirmation is the caller's job. */
-export async function demoDown(config: Config, opts: DemoDbOptions & { volumes?: boolean; signal?: AbortSignal; onLine?: (line: string) => void } = {}): Promise<void> {
+export interface DemoDownResult {
+  /** Why docker-compose.demo.yml was rewritten for this project first (it named another one's objects). */
+  rewrote: string[];
+  /** What existed before and is verified gone now; `kept` is what `volumes: false` leaves. */
+  container: { name: string; existed: boolean; removed: boolean };
+  volume: { name: string; existed: boolean; removed: boolean; kept: boolean };
+}
+
+/**
+ * Stops the demo database of this project only; with `volumes` its data goes too. Confirmation is
+ * the caller's job. compose acts through a file rendered for this project (a file another project
+ * left in the folder would name that project's volume), never on a volume another project made,
+ * and what it removed is checked with the engine afterwards.
+ */
+export async function demoDown(config: Config, opts: DemoDbOptions & { volumes?: boolean; signal?: AbortSignal; onLine?: (line: string) => void } = {}): Promise<DemoDownResult> {
   const paths = demoPaths(config);
-  // compose needs the file (and its env_file) to know what to remove; regenerate them if they were deleted.
-  if (!existsSync(paths.composeFile) || !existsSync(paths.envFile)) await writeDemoWorkspace(config, opts);
+  const names = demoNames(config);
+  const docker = dockerClient();
+  const owner = await volumeOwner(docker, names.volume).catch((error) => Promise.reject(translateDockerError(error)));
+  if (opts.volumes && owner.exists && owner.project && owner.project !== names.composeProject) {
+    throw new UserError(`The volume ${names.volume} belongs to the compose project "${owner.project}", not to this project's demo (${names.composeProject}); nothing was removed.`, {
+      tryThis: `Check project (or REHEARSE_PROJECT): \`rehearse config\`. Remove that volume by hand only if it is really unused (\`docker volume rm ${names.volume}\`).`,
+    });
+  }
+  const existed = { container: await containerExists(docker, names.container), volume: owner.exists };
+  const rewrote = identityMismatch(paths.composeFile, composeIdentity(renderDemoComposeFile(config, demoSettings(config, opts))));
+  // compose needs the file (and its env_file) to know what to remove: (re)write them for this project.
+  if (rewrote.length || !existsSync(paths.composeFile) || !existsSync(paths.envFile)) await writeDemoWorkspace(config, opts);
   await runDemoCompose(config, ['down', '--remove-orphans', '-t', '5', ...(opts.volumes ? ['--volumes'] : [])], { signal: opts.signal, onLine: opts.onLine, timeoutMs: 120_000 });
+  const now = { container: await containerExists(docker, names.container), volume: (await volumeOwner(docker, names.volume)).exists };
+  if (now.container || (opts.volumes && now.volume)) {
+    throw new CheckFailedError(`After \`docker compose down\`, ${[now.container && `the container ${names.container}`, opts.volumes && now.volume && `the volume ${names.volume}`].filter(Boolean).join(' and ')} still exist(s).`, {
+      tryThis: `\`docker ps -a --filter name=${names.container}\` and \`docker volume inspect ${names.volume}\` show what holds them.`,
+    });
+  }
+  return {
+    rewrote,
+    container: { name: names.container, existed: existed.container, removed: existed.container },
+    volume: { name: names.volume, existed: existed.volume, removed: !!opts.volumes && existed.volume, kept: !opts.volumes && existed.volume },
+  };
 }
 
 export interface DemoStatus {

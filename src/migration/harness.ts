@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { CancelledError, isAbortError } from '../errors.js';
 import { introspect, quoteIdent, tableKey, type DbShape } from '../subset/introspect.js';
 import { describeChangeColumn, diffSums, histogram, ineligibleRowsSum, logCounts, orphanCounts, tableChecksums, unloggedRowsSum, unvalidatedConstraints, type ColumnType, type Sums, type TableSum } from './checks.js';
+import type { Adaptation } from './adapt.js';
 import { catalogDependents, findDependentObjects, type DependentObject } from './dependents.js';
 import type { MigrationFolder } from './folder.js';
 import { LockSampler, type LockReport } from './locks.js';
@@ -58,6 +59,8 @@ export interface HarnessInputs {
   /** The target database. A pool: the workload, the lock sampler and the runner each take connections (see `connectionsNeeded`). */
   sql: postgres.Sql;
   migration: MigrationFolder;
+  /** How the folder was fitted to this database (adaptMigration); its skipped queries are reported. */
+  adaptation?: Adaptation | undefined;
   /** The app's schemas: checksums, orphans and dependent objects cover these. */
   schemas: string[];
   settings: RunnerSettings;
@@ -66,6 +69,8 @@ export interface HarnessInputs {
   redis?: { client: Redis; patterns: string[] } | undefined;
   /** Production, opened read-only: proves the target is a different database. */
   production?: postgres.Sql | undefined;
+  /** Why production is not compared when it is absent ("not reachable: …" differs from none configured). */
+  productionNote?: string | undefined;
   /** The staging backup taken for this run. */
   backup?: { file: string; bytes: number } | undefined;
   runId?: string | undefined;
@@ -232,9 +237,41 @@ export class MigrationHarness {
     return tableChecksums(this.sql, this.shape!);
   }
 
+  /** Tables whose rows the migration deletes and restores (alsoChanges): left out of the "unchanged" sums. */
+  private get sideTables(): string[] {
+    return this.m.meta.alsoChanges.map((a) => tableKey(this.m.meta.target.schema, a.table));
+  }
+
   private async protectedSums(): Promise<Sums> {
     const key = tableKey(this.m.meta.target.schema, this.m.meta.target.table);
-    return tableChecksums(this.sql, this.shape!, { [key]: this.m.meta.mayChange });
+    const sums = await tableChecksums(this.sql, this.shape!, { [key]: this.m.meta.mayChange });
+    for (const side of this.sideTables) delete sums[side];
+    return sums;
+  }
+
+  /**
+   * Schema changes that outlive a rollback: enum labels (PostgreSQL cannot drop one) and CHECK
+   * constraints the prelude widened, compared with the change column as it was before the first run.
+   */
+  private leftoversReported = false;
+  async reportLeftovers(): Promise<TestResult | undefined> {
+    const before = this.columnType;
+    if (!before || this.leftoversReported) return undefined;
+    this.leftoversReported = true;
+    return this.test('rollback', 'schema changes a rollback cannot undo are listed', async () => {
+      const now = await describeChangeColumn(this.sql, this.m);
+      const labels = (now?.values ?? []).filter((v) => !(before.values ?? []).includes(v));
+      const checks = (now?.checks ?? []).filter((c) => !before.checks.includes(c));
+      const left = [
+        ...labels.map((l) => `enum ${now!.type} gained the label '${l}' (PostgreSQL cannot remove an enum label: it stays after rollback, unused)`),
+        ...checks.map((c) => `CHECK on ${this.m.meta.change.column} is now ${c} (down.sql does not narrow it again)`),
+      ];
+      return {
+        status: left.length ? 'warn' : 'pass',
+        summary: left.length ? left.join('; ') : `none: ${before.type} is as it was before the first run`,
+        data: { labelsAdded: labels, checksChanged: checks, before: { values: before.values, checks: before.checks }, after: { values: now?.values, checks: now?.checks } },
+      };
+    });
   }
 
   private get includeDeleted() {
@@ -266,7 +303,7 @@ export class MigrationHarness {
             if (p!.db === me!.db && p!.started === me!.started && p!.oid === me!.oid) return { status: 'fail', summary: 'the target database IS production: refusing to migrate it', data };
             return { status: 'pass', summary: `${me!.db} (PostgreSQL ${me!.version}) is writable, set up as staging, and a different database from production`, data };
           }
-          return { status: 'pass', summary: `${me!.db} (PostgreSQL ${me!.version}) is writable and set up as staging (no production configured to compare)`, data };
+          return { status: 'pass', summary: `${me!.db} (PostgreSQL ${me!.version}) is writable and set up as staging (not compared with production: ${this.inputs.productionNote ?? 'none configured'})`, data: { ...data, production: { compared: false, why: this.inputs.productionNote ?? 'none configured' } } };
         },
         { blocking: true },
       );
@@ -466,10 +503,11 @@ export class MigrationHarness {
       });
       const now = await this.protectedSums();
       await this.test('integrity', 'row counts unchanged in every table', async () => {
-        const changed = Object.keys(b.sums).filter((k) => now[k]?.rows !== b.sums[k]!.rows);
+        const changed = Object.keys(b.sums).filter((k) => !this.sideTables.includes(k) && now[k]?.rows !== b.sums[k]!.rows);
+        const side = this.m.meta.alsoChanges.map((a) => `${a.table}: ${a.why}`);
         return {
           status: changed.length ? 'fail' : 'pass',
-          summary: changed.length ? changed.map((k) => `${k}: ${b.sums[k]!.rows} → ${now[k]?.rows}`).join('; ') : `${Object.keys(now).length} tables, same counts`,
+          summary: changed.length ? changed.map((k) => `${k}: ${b.sums[k]!.rows} → ${now[k]?.rows}`).join('; ') : `${Object.keys(now).length} tables, same counts${side.length ? ` (not counted: ${side.join('; ')})` : ''}`,
           data: { rows: Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v.rows])) },
         };
       });
@@ -610,6 +648,9 @@ export class MigrationHarness {
         const diff = diffSums(b.sums, downUnderLoad!);
         return { status: diff.length ? 'fail' : 'pass', summary: diff.length ? `differs: ${diff.map((d) => d.table).join(', ')}` : 'identical to the baseline, with the workload running', data: { differing: diff } };
       });
+      for (const q of this.inputs.adaptation?.skippedQueries ?? []) {
+        await this.test('performance', `EXPLAIN ANALYZE: ${q.name}`, async () => ({ status: 'skip', summary: q.reason }));
+      }
       perf.explain = await explainStandardQueries(this.sql, this.m, b.affectedIds[0], b.otherIds[0]);
       for (const e of perf.explain) {
         await this.test('performance', `EXPLAIN ANALYZE: ${e.name}`, async () => ({
@@ -828,6 +869,7 @@ export class MigrationHarness {
     await this.rollback();
     await this.performanceTests();
     await this.edgeCases();
+    await this.reportLeftovers();
     return this.results;
   }
 

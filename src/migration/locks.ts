@@ -33,7 +33,11 @@ export interface LockReport {
   deadlocks: number;
   /** The longest waits, for the report. */
   longest: LockWait[];
+  /** [ms since sampling started, backends waiting for a lock] per sample, for the report's chart (at most 600 points). */
+  timeline: Array<[number, number]>;
 }
+
+const TIMELINE_POINTS = 600;
 
 interface Row {
   pid: number;
@@ -53,6 +57,8 @@ export class LockSampler {
   private readonly blocked = new Set<string>();
   private readonly blockedByMigration = new Set<string>();
   private samples = 0;
+  private startedAt = 0;
+  private timeline: Array<[number, number]> = [];
   private deadlocksBefore = 0;
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -70,6 +76,7 @@ export class LockSampler {
   }
 
   async start(): Promise<void> {
+    this.startedAt = performance.now();
     this.db = await this.sql.reserve();
     this.deadlocksBefore = await this.deadlocks();
     // Kept, not thrown: a rejected loop nobody awaits yet would crash the process.
@@ -109,6 +116,7 @@ export class LockSampler {
       [[...this.migrationPids]],
     )) as unknown as Row[];
     this.samples++;
+    this.record(rows.filter((r) => !r.granted).length);
     for (const r of rows) {
       const ofMigration = this.migrationPids.has(r.pid);
       if (r.granted) {
@@ -124,6 +132,19 @@ export class LockSampler {
       this.blocked.add(statement);
       if (byMigration) this.blockedByMigration.add(statement);
     }
+  }
+
+  /** Keeps the timeline bounded: past the limit, neighbouring points merge (keeping the higher count). */
+  private record(waiting: number): void {
+    this.timeline.push([Math.round(performance.now() - this.startedAt), waiting]);
+    if (this.timeline.length <= TIMELINE_POINTS) return;
+    const merged: Array<[number, number]> = [];
+    for (let i = 0; i < this.timeline.length; i += 2) {
+      const a = this.timeline[i]!;
+      const b = this.timeline[i + 1];
+      merged.push(b ? [a[0], Math.max(a[1], b[1])] : a);
+    }
+    this.timeline = merged;
   }
 
   async stop(): Promise<LockReport> {
@@ -149,6 +170,7 @@ export class LockSampler {
       migrationLongestWaitMs: Math.max(0, ...own.map((w) => w.waitedMs)),
       deadlocks,
       longest: waits.sort((a, b) => b.waitedMs - a.waitedMs).slice(0, 5),
+      timeline: this.timeline,
     };
   }
 }

@@ -1,10 +1,12 @@
 // `rehearse migrate --dry-run`: what a run would do and to how many rows, read-only.
 import type postgres from 'postgres';
-import { describeChangeColumn, histogram, type ColumnType } from './checks.js';
+import { quoteIdent } from '../subset/introspect.js';
+import type { Adaptation, CompileResult } from './adapt.js';
+import { histogram, type ColumnType } from './checks.js';
 import { findDependentObjects, type DependentObject } from './dependents.js';
 import type { MigrationFolder } from './folder.js';
 import { appliedRuns, type AppliedRun } from './rollback.js';
-import { countEligible } from './runner.js';
+import { countEligible, eligibleCondition, logTable, targetTable } from './runner.js';
 import { statementLabel } from './sql-split.js';
 
 export interface MigrationPlan {
@@ -20,11 +22,28 @@ export interface MigrationPlan {
   statements: { prelude: string[][]; body: string[]; down: string[]; verify: number };
   dependents: DependentObject[];
   applied: AppliedRun[];
+  /** What a real run writes: each table with its row count and what changes there. */
+  touches: Array<{ table: string; rows: number; what: string }>;
+  /** Enum labels the prelude adds (PostgreSQL cannot remove them again). */
+  labelsToAdd: string[];
+  /** The catalog conditions and the branches they chose. */
+  conditions: Adaptation['conditions'];
+  skippedQueries: Adaptation['skippedQueries'];
+  absentColumns: string[];
+  compile: CompileResult;
 }
 
-export async function planMigration(sql: postgres.Sql, m: MigrationFolder, opts: { schemas: string[]; batchSize: number; includeDeleted: boolean }): Promise<MigrationPlan> {
+export async function planMigration(sql: postgres.Sql, a: Adaptation, compile: CompileResult, opts: { schemas: string[]; batchSize: number; includeDeleted: boolean }): Promise<MigrationPlan> {
+  const m: MigrationFolder = a.migration;
   const meta = m.meta;
-  const column = await describeChangeColumn(sql, m);
+  const column = a.column;
+  const eligibleIds = `SELECT ${quoteIdent(meta.target.idColumn)} FROM ${targetTable(m)} WHERE ${eligibleCondition(m, opts.includeDeleted)}`;
+  const side = await Promise.all(
+    a.alsoChanges.map(async (x) => {
+      const [row] = (await sql.unsafe(`SELECT count(*)::int AS n FROM ${quoteIdent(meta.target.schema)}.${quoteIdent(x.table)} WHERE ${quoteIdent(x.userColumn)} IN (${eligibleIds})`)) as unknown as Array<{ n: number }>;
+      return { table: `${meta.target.schema}.${x.table}`, rows: row!.n, what: x.why };
+    }),
+  );
   const [eligible, all, hist, dependents, applied] = await Promise.all([
     countEligible(sql, m, opts.includeDeleted),
     countEligible(sql, m, true),
@@ -51,5 +70,15 @@ export async function planMigration(sql: postgres.Sql, m: MigrationFolder, opts:
     },
     dependents,
     applied,
+    touches: [
+      { table: `${meta.target.schema}.${meta.target.table}`, rows: eligible, what: `${meta.change.column} ${meta.change.from} → ${meta.change.to}; also writes ${meta.mayChange.filter((c) => c !== meta.change.column).join(', ') || 'nothing else'}` },
+      ...side,
+      { table: logTable(m).replace(/"/g, ''), rows: eligible, what: 'one row per migrated row, with its snapshot for rollback' },
+    ],
+    labelsToAdd: column.kind === 'enum' && !column.values!.includes(meta.change.to) ? [meta.change.to] : [],
+    conditions: a.conditions,
+    skippedQueries: a.skippedQueries,
+    absentColumns: a.absentColumns,
+    compile,
   };
 }

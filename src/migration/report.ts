@@ -58,7 +58,11 @@ export async function buildMigrationReport(h: MigrationHarness, sql: postgres.Sq
     startedAt: h.startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     ok: summary.ok,
-    migration: { name: m.name, dir: m.dir, description: m.meta.description, target: m.meta.target, change: m.meta.change, mayChange: m.meta.mayChange, softDeleteColumn: m.meta.softDeleteColumn },
+    migration: { name: m.name, dir: m.dir, description: m.meta.description, target: m.meta.target, change: m.meta.change, mayChange: m.meta.mayChange, softDeleteColumn: m.meta.softDeleteColumn, alsoChanges: m.meta.alsoChanges, allow: m.meta.allow, ...(m.outsideProject ? { outsideProject: m.outsideProject } : {}) },
+    /** How the folder was fitted to this schema: the catalog conditions, what was left out and why. */
+    schemaFit: h.inputs.adaptation && { conditions: h.inputs.adaptation.conditions, absentColumns: h.inputs.adaptation.absentColumns, skippedQueries: h.inputs.adaptation.skippedQueries },
+    /** Schema changes that outlive a rollback (an enum label added), from the leftovers test. */
+    leftovers: h.results.find((r) => r.name === 'schema changes a rollback cannot undo are listed')?.data,
     staging: extras.staging,
     backup: extras.backup,
     options: extras.options,

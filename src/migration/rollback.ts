@@ -5,7 +5,7 @@
 import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
 import { quoteIdent, introspect, tableKey } from '../subset/introspect.js';
-import { diffSums, tableChecksums, type TableSum } from './checks.js';
+import { describeChangeColumn, diffSums, tableChecksums, type TableSum } from './checks.js';
 import type { MigrationFolder } from './folder.js';
 import { logTable, runPhase, targetTable, type PhaseResult, type RunnerEvent, type RunnerSettings } from './runner.js';
 
@@ -46,6 +46,12 @@ export interface RollbackProof {
   logged: TableSum;
   /** Log rows left unrestored (the row changed after the migration), marked failed. */
   notRestored: number;
+  /** What was compared: every table's row count and checksum after the rollback, and the columns left out. */
+  compared: Array<{ table: string; rows: number; sum: string; without?: string[] }>;
+  /** alsoChanges tables: the rows kept in the log are back, value for value. */
+  sideTables: Array<{ table: string; logged: TableSum; found: TableSum; ok: boolean }>;
+  /** What a rollback cannot undo (an enum label stays). */
+  cannotUndo: string[];
   ok: boolean;
 }
 
@@ -59,14 +65,18 @@ export async function rollbackApplied(inputs: RollbackInputs, runIds?: string[])
   const { sql, migration: m } = inputs;
   const ids = runIds ?? (await appliedRuns(sql, m)).map((r) => r.runId);
   const shape = await introspect(sql, inputs.schemas);
-  const skip = { [tableKey(m.meta.target.schema, m.meta.target.table)]: m.meta.mayChange };
-  const before = await tableChecksums(sql, shape, skip);
+  const targetKey = tableKey(m.meta.target.schema, m.meta.target.table);
+  const skip = { [targetKey]: m.meta.mayChange };
+  const sideKeys = m.meta.alsoChanges.map((a) => tableKey(m.meta.target.schema, a.table));
+  const withoutSide = (sums: Awaited<ReturnType<typeof tableChecksums>>) => Object.fromEntries(Object.entries(sums).filter(([k]) => !sideKeys.includes(k)));
+  const before = withoutSide(await tableChecksums(sql, shape, skip));
   const runs: RollbackResult['runs'] = [];
   for (const runId of ids) {
     const result = await runPhase('down', { sql, migration: m, runId, ...inputs.settings, signal: inputs.signal, redis: inputs.redis, onEvent: inputs.onEvent });
     runs.push({ runId, result });
   }
-  const differing = diffSums(before, await tableChecksums(sql, shape, skip)).map((d) => d.table);
+  const after = withoutSide(await tableChecksums(sql, shape, skip));
+  const differing = diffSums(before, after).map((d) => d.table);
   const columns = [m.meta.target.idColumn, ...m.meta.mayChange.filter((c) => c !== m.meta.target.idColumn)].map(quoteIdent);
   const sum = (row: string) => `count(*)::int AS rows, coalesce(sum(hashtextextended(${row}, 0)::numeric), 0)::text || ':' || coalesce(sum(hashtextextended(${row}, 1)::numeric), 0)::text AS sum`;
   const mine = `l.migration_status = 'reversed' AND split_part(l.batch_id, '#', 1) = ANY($1::text[])`;
@@ -82,6 +92,19 @@ export async function rollbackApplied(inputs: RollbackInputs, runIds?: string[])
   )) as unknown as TableSum[];
   const [failed] = (await sql.unsafe(`SELECT count(*)::int AS n FROM ${logTable(m)} l WHERE l.migration_status = 'failed' AND split_part(l.batch_id, '#', 1) = ANY($1::text[])`, [ids])) as unknown as Array<{ n: number }>;
   const restoredEqualsLog = restored!.rows === logged!.rows && restored!.sum === logged!.sum;
+  // Each side table: the rows the log kept are all back, identical (a row of the table's own type, as text).
+  const sideTables: RollbackProof['sideTables'] = [];
+  for (const a of m.meta.alsoChanges) {
+    const table = `${quoteIdent(m.meta.target.schema)}.${quoteIdent(a.table)}`;
+    const fromLog = `SELECT s FROM ${logTable(m)} l CROSS JOIN LATERAL jsonb_populate_recordset(NULL::${table}, l.rollback_data->'${a.logKey.replace(/'/g, "''")}') s WHERE ${mine}`;
+    const [loggedSide] = (await sql.unsafe(`SELECT ${sum('x.s::text')} FROM (${fromLog}) x`, [ids])) as unknown as TableSum[];
+    const [found] = (await sql.unsafe(`SELECT ${sum('t::text')} FROM ${table} t WHERE t::text IN (SELECT x.s::text FROM (${fromLog}) x)`, [ids])) as unknown as TableSum[];
+    sideTables.push({ table: `${m.meta.target.schema}.${a.table}`, logged: loggedSide!, found: found!, ok: loggedSide!.rows === found!.rows && loggedSide!.sum === found!.sum });
+  }
+  const column = await describeChangeColumn(sql, m);
+  const cannotUndo = column?.kind === 'enum' && column.values!.includes(m.meta.change.to)
+    ? [`enum ${column.type} still has the label '${m.meta.change.to}': a rollback cannot remove an enum label (PostgreSQL has no ALTER TYPE … DROP VALUE), whether or not this migration added it`]
+    : [];
   const proof: RollbackProof = {
     unchangedElsewhere: differing.length === 0,
     differing,
@@ -89,7 +112,10 @@ export async function rollbackApplied(inputs: RollbackInputs, runIds?: string[])
     restored: restored!,
     logged: logged!,
     notRestored: failed!.n,
-    ok: differing.length === 0 && restoredEqualsLog,
+    compared: Object.entries(after).map(([table, s]) => ({ table, rows: s.rows, sum: s.sum, ...(table === targetKey ? { without: m.meta.mayChange } : {}) })),
+    sideTables,
+    cannotUndo,
+    ok: differing.length === 0 && restoredEqualsLog && sideTables.every((x) => x.ok),
   };
   return { runs, proof };
 }

@@ -7,7 +7,8 @@ import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
 import { CancelledError, CheckFailedError, isAbortError, UserError } from '../errors.js';
 import { quoteIdent } from '../subset/introspect.js';
-import type { MigrationFolder } from './folder.js';
+import path from 'node:path';
+import { MIGRATIONS_DIR, type MigrationFolder } from './folder.js';
 import { invalidateCachedKeys, type InvalidationResult } from './redis-cache.js';
 import { statementLabel } from './sql-split.js';
 
@@ -115,6 +116,12 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+
+/** How to run a fixed copy of a migration instead of editing the installed package. */
+export const copyHint = (m: MigrationFolder, change: string) =>
+  m.dir.startsWith(MIGRATIONS_DIR + path.sep)
+    ? `Copy the migration folder (\`cp -r ${m.dir} ./${m.name}\`), ${change} in the copy, and run \`rehearse migrate --migration ./${m.name}\` (and \`rehearse migrate rollback --migration ./${m.name}\`).`
+    : `${change[0]!.toUpperCase()}${change.slice(1)} in ${m.dir}, and run \`rehearse migrate --migration ${m.dir}\` again.`;
 
 /** The target table, quoted and schema-qualified. */
 export const targetTable = (m: MigrationFolder) => `${quoteIdent(m.meta.target.schema)}.${quoteIdent(m.meta.target.table)}`;
@@ -278,6 +285,34 @@ const PG_HINTS: Record<string, string> = {
   '40P01': 'Deadlocks kept happening: use a smaller --batch-size so each batch holds fewer row locks.',
 };
 
+/** Row count and checksum of each table a phase writes (the target and the log), keyed by name. */
+async function affectedSums(db: postgres.ReservedSql, m: MigrationFolder): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of [targetTable(m), logTable(m)]) {
+    const [row] = (await db.unsafe(`SELECT count(*)::text || ' rows, checksum ' || coalesce(sum(hashtextextended(x::text, 0)::numeric), 0)::text AS s FROM ${table} x`)) as unknown as Array<{ s: string }>;
+    out[table] = row!.s;
+  }
+  return out;
+}
+
+/** What a failed run left, from a checksum taken before it and one taken now: never assumed. */
+async function stateAfterFailure(db: postgres.ReservedSql, m: MigrationFolder, before: Record<string, string> | Error, compensated: { committedBatches: number; reversedRows: number } | undefined): Promise<string> {
+  const how = compensated ? `The ${compensated.committedBatches} batch(es) already committed were reversed from the log (${compensated.reversedRows} rows)` : 'It ran in one transaction, which was rolled back';
+  const undo = '`rehearse data restore --yes` brings back the backup taken before this step.';
+  let after: Record<string, string>;
+  try {
+    if (before instanceof Error) throw before;
+    after = await affectedSums(db, m);
+  } catch (error) {
+    return `${how}, but whether the data is as it was could not be checked (${(error as Error).message}); ${undo}`;
+  }
+  // A compensated run leaves its log rows behind, marked reversed: only the target must be equal.
+  const compared = compensated ? [targetTable(m)] : Object.keys(before);
+  const differing = compared.filter((t) => before[t] !== after[t]);
+  if (differing.length) return `${how}, but the data is NOT as it was: ${differing.map((t) => `${t} had ${before[t]}, now ${after[t]}`).join('; ')}. ${undo}`;
+  return `${how}; checked: ${compared.join(' and ')} hold the same rows and checksum as before this run, so the data is as it was.`;
+}
+
 /**
  * Runs up.sql (prelude segments, then batches, then a catch-up) or down.sql for one run id.
  * On failure or cancel after some batches committed, reverses that run from the log first.
@@ -286,6 +321,7 @@ export async function runPhase(phase: PhaseName, opts: PhaseOptions): Promise<Ph
   const conn = await reserve(opts.sql);
   opts.onBackend?.(conn.pid);
   const runner = new PhaseRunner(opts, conn, phase);
+  const before = await affectedSums(conn.db, opts.migration).catch((error: Error) => error);
   const started = performance.now();
   let preludeMs = 0;
   try {
@@ -340,16 +376,14 @@ export async function runPhase(phase: PhaseName, opts: PhaseOptions): Promise<Ph
       if (opts.redis) await invalidateCachedKeys(opts.redis.client, opts.redis.patterns, (ids) => runUserIds(opts.sql, opts.migration, opts.runId, ids));
       compensated = { committedBatches: runner.committedBatches, reversedRows: undo.rows };
     }
-    const state = compensated
-      ? `The ${compensated.committedBatches} batch(es) already committed were reversed from the log (${compensated.reversedRows} rows): the data is as it was before this run.`
-      : 'It ran in one transaction, which was rolled back: the data is as it was before this run.';
+    const state = await stateAfterFailure(conn.db, opts.migration, before, compensated);
     if (cancelled) throw new CancelledError(state);
     if (error instanceof UserError) throw error;
     const code = (error as { code?: string }).code;
     throw new MigrationRunError(`${phase}.sql of ${opts.migration.name} failed: ${(error as Error).message}. ${state}`, {
       cause: error,
       ...(compensated ? { compensated } : {}),
-      tryThis: (code && PG_HINTS[code]) ?? `Fix ${phase}.sql in ${opts.migration.dir} and run \`rehearse migrate\` again.`,
+      tryThis: (code && PG_HINTS[code]) ?? copyHint(opts.migration, `fix ${phase}.sql`),
     });
   } finally {
     conn.db.release();
@@ -367,7 +401,7 @@ export async function runVerify(sql: postgres.Sql, m: MigrationFolder, runId: st
       const ms = Math.round(performance.now() - start);
       for (const r of rows) {
         if (typeof r.name !== 'string' || typeof r.ok !== 'boolean') {
-          throw new UserError(`verify.sql of ${m.name}: every statement must return columns name (text), ok (boolean), detail (text).`, { details: statementLabel(statement), tryThis: `Fix ${m.dir}/verify.sql.` });
+          throw new UserError(`verify.sql of ${m.name}: every statement must return columns name (text), ok (boolean), detail (text).`, { details: statementLabel(statement), tryThis: copyHint(m, 'fix verify.sql') });
         }
         out.push({ name: r.name, ok: r.ok, detail: String(r.detail ?? ''), ms });
       }

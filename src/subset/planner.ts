@@ -75,8 +75,13 @@ export function tupleMatch(t: TableInfo, columns: string[], tuples: Array<Array<
 export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, opts: PlanOptions): Promise<SubsetPlan> {
   const seedTable = shape.tables.get(opts.seed.table);
   if (!seedTable) throw new UserError(`Production has no table "${opts.seed.table}".`, { tryThis: `Point data.seed.table at the users table (tables found: ${[...shape.tables.keys()].slice(0, 12).join(', ')}).` });
-  for (const col of [opts.seed.idColumn, opts.seed.roleColumn, opts.seed.deletedAtColumn, opts.seed.createdAtColumn]) {
-    if (col && !seedTable.columns.some((c) => c.name === col)) throw new UserError(`Production table "${opts.seed.table}" has no column "${col}".`, { tryThis: `Set data.seed.* to the real column names (columns: ${seedTable.columns.map((c) => c.name).join(', ')}).` });
+  // Every missing column at once, each with the config key that names it.
+  const keys: Array<[string, string | null]> = [['idColumn', opts.seed.idColumn], ['roleColumn', opts.seed.roleColumn], ['deletedAtColumn', opts.seed.deletedAtColumn], ['createdAtColumn', opts.seed.createdAtColumn]];
+  const missing = keys.filter(([, col]) => col && !seedTable.columns.some((c) => c.name === col));
+  if (missing.length) {
+    throw new UserError(`Production table "${opts.seed.table}" lacks ${missing.map(([key, col]) => `"${col}" (data.seed.${key})`).join(', ')}.`, {
+      tryThis: `Set those data.seed.* keys to the real column names in rehearse.config.json (deletedAtColumn and createdAtColumn may be null). Columns of "${opts.seed.table}": ${seedTable.columns.map((c) => c.name).join(', ')}.`,
+    });
   }
 
   // Only row keys stay for the whole run; a row's values live in the work queues until followed.

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
+import { resolveBranches } from '../../src/migration/adapt.js';
 import { loadMigration, MIGRATIONS_DIR } from '../../src/migration/folder.js';
 import { keyFor, keyMatcher, scanGlob } from '../../src/migration/redis-cache.js';
 import { splitSql, statementLabel } from '../../src/migration/sql-split.js';
@@ -41,13 +42,13 @@ describe('splitSql', () => {
 });
 
 describe('loadMigration', () => {
-  it('reads the built-in migration: a two-step prelude, a one-statement body, one down statement, four checks', () => {
+  it('reads the built-in migration: a two-step prelude, a one-statement body, one down statement, five checks before fitting', () => {
     const m = loadMigration('learner-to-customer');
     expect(m.dir).toBe(path.join(MIGRATIONS_DIR, 'learner-to-customer'));
     expect(m.up.prelude).toHaveLength(2);
     expect(m.up.body).toHaveLength(1);
     expect(m.down.body).toHaveLength(1);
-    expect(m.verify.statements).toHaveLength(4);
+    expect(m.verify.statements).toHaveLength(5);
     expect(m.meta).toMatchObject({ target: { table: 'users', idColumn: 'id' }, change: { column: 'role', from: 'LEARNER', to: 'CUSTOMER' }, softDeleteColumn: 'deletedAt' });
   });
 
@@ -83,5 +84,18 @@ describe('percentile', () => {
     expect(percentile(s, 0.95)).toBe(95);
     expect(percentile([], 0.95)).toBe(0);
     expect(percentile([7], 0.95)).toBe(7);
+  });
+});
+
+describe('resolveBranches (@rehearse:if lines)', () => {
+  const text = ['SELECT 1', '-- @rehearse:if column users.tokenVersion', ', a', '-- @rehearse:elif table sessions', ', b', '-- @rehearse:else', ', c', '-- @rehearse:end', 'FROM t'].join('\n');
+  it('keeps the first branch whose condition holds, and drops the directive lines', () => {
+    expect(resolveBranches(text, (c) => c === 'column users.tokenVersion', 'x')).toBe('SELECT 1\n, a\nFROM t');
+    expect(resolveBranches(text, (c) => c === 'table sessions', 'x')).toBe('SELECT 1\n, b\nFROM t');
+    expect(resolveBranches(text, () => false, 'x')).toBe('SELECT 1\n, c\nFROM t');
+  });
+  it('names the file and line of an unbalanced directive', () => {
+    expect(() => resolveBranches('-- @rehearse:if table x\nSELECT 1', () => true, 'up.sql')).toThrow(/up.sql, line 1: @rehearse:if without @rehearse:end/);
+    expect(() => resolveBranches('SELECT 1\n-- @rehearse:end', () => true, 'up.sql')).toThrow(/up.sql, line 2: @rehearse:end without/);
   });
 });

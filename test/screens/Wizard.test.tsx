@@ -1,17 +1,18 @@
 import { render } from 'ink-testing-library';
 import { Listr, type ListrTask } from 'listr2';
 import { describe, expect, it, vi } from 'vitest';
-import { Wizard, type WizardConfirm, type WizardOutcome, type WizardStepRunner } from '../../screens/Wizard.js';
+import { Wizard, type WizardOutcome, type WizardProps, type WizardStepRunner } from '../../screens/Wizard.js';
+import type { StepQuestion } from '../../tasks/steps.js';
 import type { ContainerStat } from '../../src/container-stats.js';
 import { UserError } from '../../src/errors.js';
 import type { StepId } from '../../src/steps.js';
 import { CTRL_C, ENTER, ESC, plain, tick, waitFor } from './helpers.js';
 
 /** A runner that runs real listr2 tasks through the renderer options the wizard hands it. */
-function runner(id: StepId, tasks: (signal: AbortSignal) => ListrTask[], confirm?: WizardConfirm): WizardStepRunner & { runs: number } {
+function runner(id: StepId, tasks: (signal: AbortSignal) => ListrTask[], confirm?: StepQuestion, preview?: string): WizardStepRunner & { runs: number } {
   const r = {
     id,
-    confirm,
+    ...(confirm ? { plan: async () => ({ step: id, confirm, ...(preview ? { preview } : {}) }) } : {}),
     runs: 0,
     async run(options: Parameters<WizardStepRunner['run']>[0], signal: AbortSignal) {
       r.runs += 1;
@@ -23,10 +24,20 @@ function runner(id: StepId, tasks: (signal: AbortSignal) => ListrTask[], confirm
 
 const ok = (title = 'Start stack'): ListrTask[] => [{ title, task: () => undefined }];
 
-function mount(runners: Partial<Record<StepId, WizardStepRunner>>, extra: { subscribeStats?: Parameters<typeof Wizard>[0]['subscribeStats']; statsIntervalMs?: number } = {}) {
+function mount(
+  runners: Partial<Record<StepId, WizardStepRunner>>,
+  extra: Pick<WizardProps, 'subscribeStats' | 'statsIntervalMs' | 'evidence' | 'stillRunning'> & { size?: { columns: number; rows: number } } = {},
+) {
   const abortController = new AbortController();
   const onExit = vi.fn<(outcome: WizardOutcome) => void>();
-  const app = render(<Wizard runners={runners} abortController={abortController} onExit={onExit} {...extra} />);
+  const { size, ...rest } = extra;
+  const app = render(<Wizard runners={runners} abortController={abortController} onExit={onExit} {...rest} />);
+  if (size) {
+    // ink-testing-library's terminal is 100 columns with no height; resize it like a real one.
+    Object.defineProperty(app.stdout, 'columns', { value: size.columns, configurable: true });
+    Object.defineProperty(app.stdout, 'rows', { value: size.rows, configurable: true });
+    app.stdout.emit('resize');
+  }
   const frame = () => plain(app.lastFrame());
   const outcome = () => onExit.mock.calls[0]?.[0];
   return { ...app, abortController, onExit, frame, outcome };
@@ -42,7 +53,7 @@ describe('Wizard', () => {
     w.unmount();
     expect(frame).toContain('Step 1 of 5');
     expect(frame).toContain('Staging stack · press Enter to run it.');
-    expect(frame).toContain('Enter run step · s skip · q quit · Ctrl-C cancel');
+    expect(frame).toContain('Enter run step · ↑↓ other step · s skip · q quit · Ctrl-C cancel');
   });
 
   it('runs the step on Enter, marks it done and moves to the next step', async () => {
@@ -78,7 +89,7 @@ describe('Wizard', () => {
     await waitFor(() => expect(w.frame()).toContain('Staging stack failed: Port 5434 is already in use.'));
     const failed = w.frame();
     expect(failed).toContain('Try: Set ports.postgres in rehearse.config.json.');
-    expect(failed).toContain('r retry · s skip · q quit · Ctrl-C cancel');
+    expect(failed).toContain('r retry · c continue · s skip · q quit · Ctrl-C cancel');
     expect(stepLine(failed, 'Staging stack')).toMatch(/failed/);
 
     w.stdin.write('r');
@@ -182,7 +193,7 @@ describe('Wizard', () => {
     release();
     await waitFor(() => expect(w.onExit).toHaveBeenCalledOnce());
     w.unmount();
-    expect(w.outcome()).toMatchObject({ status: 'cancelled', states: { setup: 'failed' } });
+    expect(w.outcome()).toMatchObject({ status: 'cancelled', states: { setup: 'cancelled' } });
   });
 
   it('on Ctrl-C while idle aborts the controller and ends "cancelled"', async () => {
@@ -221,7 +232,7 @@ describe('Wizard', () => {
   it('runs a dangerous step only after its resource name was typed', async () => {
     const setup = runner('setup', () => ok(), {
       kind: 'dangerous',
-      title: 'Replace the staging stack',
+      action: 'Replace the staging stack',
       rows: [['volumes', 'rehearse_pgdata']],
       resourceName: 'staging',
     });

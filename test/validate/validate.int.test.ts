@@ -93,7 +93,7 @@ describe('rehearse validate on a healthy stack', () => {
     const r = resultOf(beforeData);
     const tables = byId(r, 'database.tables');
     expect(tables.status).toBe('fail');
-    expect(tables.value).toMatch(/users missing/);
+    expect(tables.value).toMatch(/no data summary to derive the tables from/);
     expect(tables.hint).toContain('`rehearse data --yes`');
     expect(byId(r, 'database.connect').status).toBe('pass');
     expect(byId(r, 'database.staging-schemas').status).toBe('pass');

@@ -4,6 +4,9 @@
 --   rehearse.batch_id         this batch
 --   rehearse.batch_limit      rows per batch, 0 = every eligible row in one transaction
 --   rehearse.include_deleted  'on' to migrate soft-deleted learners too (policy migration.softDeleted)
+-- Lines between `-- @rehearse:if <condition>` and `-- @rehearse:else` / `-- @rehearse:end` are kept
+-- only when the condition holds in the target database's catalog (`rehearse migrate --dry-run`
+-- lists what was chosen). With psql, keep one branch of each by hand.
 
 -- 1. Make CUSTOMER a valid role, committed on its own: a value added with ALTER TYPE … ADD VALUE
 --    cannot be used by the transaction that added it. When role is text with a CHECK constraint,
@@ -61,26 +64,52 @@ $$;
 -- 3. The migration, one statement per batch (its row count is the batch's size; rehearse stops at
 --    0). The rows are locked first: a row a concurrent writer changed is logged as it is after that
 --    change (SELECT … FOR NO KEY UPDATE returns the newest version), so down.sql never restores a
---    stale value, and the UPDATE bumps the tokenVersion it logged. NO KEY: inserts that reference a
---    user (sessions, reading progress) take KEY SHARE locks and must not wait for the migration. Old sessions die with tokenVersion + 1;
---    "updatedAt" is Prisma's UTC timestamp(3). No ORDER BY: the role index finds the remaining
---    learners, and a sort per batch would make batching quadratic. One statement rather than an
---    INSERT then an UPDATE … FROM the log: 1.45× a bare UPDATE on 1,000,000 users against more than
---    2× (bench/migrate-up.mjs).
+--    stale value. NO KEY: inserts that reference a user (sessions, reading progress) take KEY SHARE
+--    locks and must not wait for the migration. "updatedAt" is Prisma's UTC timestamp(3). No ORDER
+--    BY: the role index finds the remaining learners, and a sort per batch would make batching
+--    quadratic. One statement rather than an INSERT then an UPDATE … FROM the log: 1.45× a bare
+--    UPDATE on 1,000,000 users against more than 2× (bench/migrate-up.mjs).
+--    Sessions end: with users."tokenVersion" (the older schema) it goes up by one; without it, the
+--    user's rows in the NextAuth sessions table are deleted and kept in the log, so down.sql puts
+--    them back; with neither, no session is ended.
 WITH picked AS (
-  SELECT u."id", u."role", u."tokenVersion", u."updatedAt"
+  SELECT u."id", u."role", u."updatedAt"
+-- @rehearse:if column users.tokenVersion
+       , u."tokenVersion"
+-- @rehearse:end
   FROM users u
   WHERE u."role" = 'LEARNER'
     AND (current_setting('rehearse.include_deleted') = 'on' OR u."deletedAt" IS NULL)
   LIMIT NULLIF(current_setting('rehearse.batch_limit'), '0')::bigint
   FOR NO KEY UPDATE OF u
-), logged AS (
+),
+-- @rehearse:if !column users.tokenVersion and column sessions.userId
+ended AS (
+  DELETE FROM sessions s USING picked p WHERE s."userId" = p."id"
+  RETURNING s.*
+), ended_by_user AS (
+  SELECT e."userId", jsonb_agg(to_jsonb(e)) AS sessions FROM ended e GROUP BY 1
+),
+-- @rehearse:end
+logged AS (
   INSERT INTO staging_migrations.role_migration_log (batch_id, user_id, old_role, new_role, migration_status, rollback_data)
   SELECT current_setting('rehearse.batch_id'), p."id"::text, p."role"::text, 'CUSTOMER', 'completed',
-         jsonb_build_object('id', p."id", 'role', p."role", 'tokenVersion', p."tokenVersion", 'updatedAt', p."updatedAt")
+         jsonb_build_object('id', p."id", 'role', p."role", 'updatedAt', p."updatedAt"
+-- @rehearse:if column users.tokenVersion
+                            , 'tokenVersion', p."tokenVersion"
+-- @rehearse:elif column sessions.userId
+                            , 'sessions', coalesce(e.sessions, '[]'::jsonb)
+-- @rehearse:end
+         )
   FROM picked p
+-- @rehearse:if !column users.tokenVersion and column sessions.userId
+  LEFT JOIN ended_by_user e ON e."userId" = p."id"
+-- @rehearse:end
 )
 UPDATE users u
-SET "role" = 'CUSTOMER', "tokenVersion" = p."tokenVersion" + 1, "updatedAt" = timezone('UTC', now())
+SET "role" = 'CUSTOMER', "updatedAt" = timezone('UTC', now())
+-- @rehearse:if column users.tokenVersion
+  , "tokenVersion" = p."tokenVersion" + 1
+-- @rehearse:end
 FROM picked p
 WHERE u."id" = p."id";

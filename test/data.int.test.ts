@@ -8,6 +8,7 @@ import { Listr } from 'listr2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STAGING_PASSWORD_HASH } from '../src/anonymize/index.js';
 import { effectiveRules, loadConfig } from '../src/config.js';
+import type { LeakScanResult } from '../src/data/leak-scan.js';
 import { verifyLoad } from '../src/data/verify.js';
 import { demoConnectionUrl, demoSql } from '../src/demo/demo-db.js';
 import { openProduction, openSnapshot } from '../src/production.js';
@@ -150,12 +151,14 @@ describe('rehearse data on the demo production', () => {
         await sql`UPDATE notifications SET message = ${`write to ${original[1]!.email} today`} WHERE id = ${note!.id}`;
         const leak = await leakCheck();
         expect(leak.ok).toBe(false);
-        const data = leak.data as { leaks: Record<string, number>; productionEmailMatches: number };
-        expect(data.leaks['users.name']).toBe(1);
-        // a's own (row by row), then a's and the outsider's found in production (across rows).
-        expect(data.leaks['users.email']).toBe(3);
-        expect(data.productionEmailMatches).toBeGreaterThanOrEqual(1);
-        expect(leak.detail).toContain('users.email (3)');
+        const data = leak.data as LeakScanResult;
+        // Rows with a hit, per column: a's name; a's own e-mail and the outsider's; the quoted address.
+        expect(data.perColumn['users.name']).toBe(1);
+        expect(data.perColumn['users.email']).toBe(2);
+        expect(data.perColumn['notifications.message']).toBe(1);
+        expect(data.hits.find((h) => h.column === 'notifications.message')).toMatchObject({ key: { id: note!.id }, kinds: expect.arrayContaining(['email']) });
+        expect(leak.detail).toContain('users.email: 2 rows (e-mail');
+        expect(leak.detail).not.toContain(original[0]!.email);
       } finally {
         await sql`UPDATE users SET name = ${a!.name}, email = ${a!.email} WHERE id = ${a!.id}`;
         await sql`UPDATE users SET email = ${b!.email} WHERE id = ${b!.id}`;

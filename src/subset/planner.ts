@@ -268,7 +268,8 @@ async function chooseSeedUsers(tx: postgres.TransactionSql, t: TableInfo, opts: 
   const id = quoteIdent(s.idColumn);
   const role = quoteIdent(s.roleColumn);
   const active = s.deletedAtColumn ? `${quoteIdent(s.deletedAtColumn)} IS NULL` : 'true';
-  const recency = `(${active}) DESC${s.createdAtColumn ? `, ${quoteIdent(s.createdAtColumn)} DESC NULLS LAST` : ''}, ${id}`;
+  // Without a soft-delete column every user is active: ORDER BY (true) would be a constant, which PostgreSQL refuses.
+  const recency = [s.deletedAtColumn ? `(${active}) DESC` : '', s.createdAtColumn ? `${quoteIdent(s.createdAtColumn)} DESC NULLS LAST` : '', id].filter(Boolean).join(', ');
   const pick = `SELECT ${id}::text AS id, ${role}::text AS role, NOT (${active}) AS deleted FROM ${t.qualified}`;
 
   const roles = ((await tx.unsafe(`SELECT DISTINCT ${role}::text AS role FROM ${t.qualified} ORDER BY 1`)) as unknown as Array<{ role: string }>).map((r) => r.role);

@@ -79,7 +79,7 @@ function fitLength(v: string, max: number): string {
   return chars.length <= max ? v : chars.slice(0, max).join('');
 }
 
-/** Rules whose output cannot take another derivation or a suffix and stay what it is. */
+/** Rules whose output keeps its shape only with a suffix (a derived phone could repeat; a date cannot take one but is rarely unique). */
 const FIXED_FORMAT = new Set(['phone', 'dateOfBirth', 'passwordHash', 'ip']);
 
 /** A value in, a value out; null means SQL NULL. */
@@ -138,8 +138,9 @@ export function createRowAnonymizer(
       /** Another pseudonym for the same input, for a collision on a unique key. */
       const derive = (v: string, attempt: number): string | null => {
         if (attempt === 1) return base(v);
-        if (name === 'email') return tx.emailFit(v, max ?? 254, attempt);
-        if (FIXED_FORMAT.has(name) || attempt > 20) {
+        // A shortened e-mail has no room for a suffix: derive another address instead.
+        if (name === 'email' && max !== undefined) return tx.emailFit(v, max, attempt);
+        if (name === 'email' || FIXED_FORMAT.has(name) || attempt > 20) {
           const out = base(v);
           if (out === null) return null;
           const suffixed = suffixValue(out, attempt);

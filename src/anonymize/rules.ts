@@ -185,17 +185,40 @@ const listEntry = z
  * Either `{ "table.column": rule, … }` (keys may quote names) or a list of
  * `{ "schema"?, "table", "column", "rule" }`; both become one record keyed by `ruleKey`.
  */
-export const anonymizeRulesSchema: z.ZodType<AnonymizeRules, unknown> = z.union([z.array(listEntry), z.record(z.string(), anonymizeRuleSchema)]).transform((input, ctx) => {
+const rulesRecord = z.record(z.string(), anonymizeRuleSchema);
+const rulesList = z.array(listEntry);
+
+export const anonymizeRulesSchema: z.ZodType<AnonymizeRules, unknown> = z.unknown().transform((input, ctx) => {
   const out: AnonymizeRules = {};
+  const copyIssues = (issues: z.core.$ZodIssue[]) => {
+    for (const issue of issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  };
   if (Array.isArray(input)) {
-    for (const e of input) out[ruleKey(e)] = e.rule;
+    const list = rulesList.safeParse(input);
+    if (!list.success) {
+      copyIssues(list.error.issues);
+      return z.NEVER;
+    }
+    for (const e of list.data) out[ruleKey(e)] = e.rule;
     return out;
   }
-  for (const [key, rule] of Object.entries(input)) {
+  const record = rulesRecord.safeParse(input);
+  if (!record.success) copyIssues(record.error.issues);
+  // Keys are checked even when a value failed, so both problems show at once.
+  const keys = typeof input === 'object' && input !== null ? Object.keys(input) : [];
+  for (const key of keys) {
     try {
-      out[ruleKey(parseRuleKey(key))] = rule;
+      parseRuleKey(key);
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: (error as Error).message, path: [key] });
+    }
+  }
+  if (!record.success) return z.NEVER;
+  for (const [key, rule] of Object.entries(record.data)) {
+    try {
+      out[ruleKey(parseRuleKey(key))] = rule;
+    } catch {
+      // reported above
     }
   }
   return out;
@@ -265,6 +288,7 @@ export const DEFAULT_RULES_1001_STORIES = {
     phone: 'phone', dateOfBirth: 'dateOfBirth', parentEmail: 'email', parentName: 'name', bio: 'freeText', language: 'keep',
     firstName: 'firstName', lastName: 'lastName', organization: 'freeText', location: 'city', timezone: 'keep', teachingLevel: 'keep',
     subjects: 'keep', skills: 'keep', availability: 'freeText', experience: 'freeText',
+    avatarUrl: 'url', coverImageUrl: 'url', parentalConsentToken: { rule: 'token', unique: true }, ...keep('tags', 'ageGroup', 'country', 'interests', 'cachedStats'),
   }),
   ...table('accounts', {
     access_token: 'token', refresh_token: 'token', id_token: 'token', providerAccountId: 'token', session_state: 'token',
@@ -311,10 +335,10 @@ export const DEFAULT_RULES_1001_STORIES = {
   ...table('inventory', keep('location')),
   ...table('order_items', keep('title', 'variantTitle', 'fulfillmentStatus')),
   ...table('books', {
-    authorName: 'name', authorAlias: 'name', coAuthors: 'name', authorLocation: 'city', summary: 'freeText', content: 'freeText',
+    authorName: 'name', authorAlias: 'name', coAuthors: 'name', illustratorName: 'name', editorName: 'name', authorLocation: 'city', summary: 'freeText', content: 'freeText',
     ...each('url', 'pdfKey', 'pdfStorageKey', 'pdfFrontCover', 'pdfBackCover', 'samplePdf', 'fullPdf', 'epubFile', 'audioFile'),
     // An ISBN identifies a book, not a person (and is not a phone number).
-    ...keep('isbn', 'title', 'subtitle', 'publisher', 'language', 'ageRange', 'readingLevel', 'category', 'genres', 'subjects', 'tags', 'coverImage', 'illustrations', 'pageLayout', 'drm', 'currency', 'illustratorId'),
+    ...keep('isbn', 'title', 'subtitle', 'publisher', 'language', 'ageRange', 'readingLevel', 'category', 'genres', 'subjects', 'tags', 'coverImage', 'illustrations', 'pageLayout', 'drm', 'currency', 'illustratorId', 'country', 'educationalCategories', 'vocabularyDistribution'),
   }),
   ...table('chapters', { content: 'freeText', audioUrl: 'url', ...keep('title', 'illustrations') }),
   ...table('bookmarks', { note: 'freeText', ...keep('position', 'color') }),
@@ -333,7 +357,7 @@ export const DEFAULT_RULES_1001_STORIES = {
   ...table('volunteer_certificates', { description: 'freeText', certificateUrl: 'url', title: 'keep' }),
   ...table('campaign_updates', { content: 'freeText', ...keep('title', 'images') }),
   ...table('recurring_donations', { stripeSubscriptionId: 'token', currency: 'keep' }),
-  ...table('translations', { content: 'freeText', reviewNotes: 'freeText', ...keep('fromLanguage', 'toLanguage', 'title', 'reviewerId') }),
+  ...table('translations', { content: 'freeText', reviewNotes: 'freeText', summary: 'freeText', ...keep('fromLanguage', 'toLanguage', 'title', 'reviewerId', 'aiModel') }),
   ...table('illustrations', { description: 'freeText', fileUrl: 'url', thumbnailUrl: 'url', ...keep('storyId', 'title', 'license') }),
   ...table('reviews', { title: 'freeText', comment: 'freeText' }),
   ...table('media_files', {
@@ -360,7 +384,7 @@ export const DEFAULT_RULES_1001_STORIES = {
     ...keep('title', 'language', 'ageRange', 'category', 'tags', 'targetAudience', 'licenseType', 'projectId'),
   }),
   ...table('text_submissions', {
-    ...each('freeText', 'content', 'summary', 'storyFeedback', 'bookDecision', 'finalNotes'), authorAlias: 'name', audioUrl: 'url',
+    ...each('freeText', 'content', 'summary', 'storyFeedback', 'bookDecision', 'finalNotes'), authorAlias: 'name', ...each('url', 'audioUrl', 'coverImageUrl', 'thumbnailUrl'), contentHash: 'token',
     ...keep('title', 'language', 'ageRange', 'category', 'tags', 'readingLevel', 'generatedImages', 'licenseType'),
   }),
   ...table('entitlements', { email: 'email', ipRestrictions: 'ip', ...keep('licenseId', 'grantReason') }),
@@ -369,5 +393,33 @@ export const DEFAULT_RULES_1001_STORIES = {
     creatorName: 'name', creatorLocation: 'city', creatorStory: 'freeText',
     ...keep('sku', 'title', 'description', 'shortDescription', 'currency', 'bundleItems', 'category', 'tags', 'images', 'thumbnailUrl', 'demoUrl', 'impactMetric', 'impactValue', 'metaTitle', 'metaDescription', 'marketingTags'),
   }),
-  ...table('ai_reviews', { feedback: 'freeText', suggestions: 'freeText', errorMessage: 'freeText', modelUsed: 'keep' }),
+  ...table('ai_reviews', { feedback: 'freeText', suggestions: 'freeText', errorMessage: 'freeText', annotationData: 'freeText', ...keep('modelUsed', 'triggerEvent') }),
+  ...table('institutions', { contactEmail: 'email', contactPhone: 'phone', location: 'city', ...keep('name', 'code', 'type', 'country', 'timezone', 'website') }),
+  ...table('departments', { description: 'freeText', ...keep('name', 'code') }),
+  ...table('vocabulary_words', { context: 'freeText', ...keep('word', 'definition', 'partOfSpeech', 'pronunciation', 'audioUrl') }),
+  ...table('comprehension_quizzes', keep('title', 'description', 'questions')),
+  ...table('quiz_attempts', { answers: 'freeText' }),
+  ...table('BookAssignment', { instructions: 'freeText' }),
+  ...table('assignment_comments', { content: 'freeText' }),
+  ...table('notification_preferences', keep('digestFrequency')),
+  ...table('comments', { content: 'freeText', highlightedText: 'freeText', resolvedBy: 'keep' }),
+  ...table('achievements', keep('key', 'nameKey', 'descKey', 'iconUrl', 'criteria')),
+  ...table('user_achievements', keep('progress')),
+  ...table('teacher_resources', { description: 'freeText', fileUrl: 'url', thumbnailUrl: 'url', ...keep('title', 'subject', 'grade') }),
+  ...table('resource_collections', { name: 'freeText', description: 'freeText' }),
+  ...table('data_export_requests', { filePath: 'url', errorMessage: 'freeText', format: 'keep' }),
+  ...table('cleanup_logs', { reason: 'freeText', metadata: LOGGED_JSON, ...keep('tableName', 'recordType', 'executedBy') }),
+  ...table('access_audit_logs', {
+    purpose: 'freeText', ipAddress: 'ip', userAgent: 'userAgent', metadata: LOGGED_JSON,
+    ...keep('userId', 'entityType', 'entityId', 'action', 'accessedBy', 'accessedByRole'),
+  }),
+  ...table('parental_consent_records', {
+    parentEmail: 'email', parentName: 'name', kbaAnswers: 'freeText', paymentReference: 'token', revokedReason: 'freeText', ipAddress: 'ip', userAgent: 'userAgent',
+    ...keep('childUserId', 'consentScope'),
+  }),
+  ...table('data_retention_schedule', keep('tableName', 'recordId', 'dataType', 'userId', 'legalBasis', 'retentionPolicy')),
+  ...table('parent_child_relations', { verificationDoc: 'url', ...keep('parentUserId', 'childUserId', 'verifiedBy') }),
+  ...table('amendment_requests', {
+    ...each('freeText', 'currentValue', 'requestedValue', 'reason', 'reviewNotes'), ...keep('requesterId', 'studentId', 'recordType', 'recordId', 'reviewedBy'),
+  }),
 } satisfies AnonymizeRules as AnonymizeRules;

@@ -485,7 +485,8 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
     const keep = new Set((aopts.keep ?? DEFAULT_ADDRESS_KEEP).map(normaliseKey));
     const walk = (node: JsonValue, fn: StringTransformer | undefined): JsonValue => {
       if (node === null || typeof node === 'boolean') return node;
-      if (typeof node === 'string') return fn ? fn(node) : t.freeText(node);
+      // Strings under other keys ("label": "home") are kept, minus e-mails, phones and names in them.
+      if (typeof node === 'string') return fn ? fn(node) : t.scrub(node);
       if (Array.isArray(node)) return node.map((e) => walk(e, fn));
       if (isJsonObject(node)) {
         const out = Object.create(null) as Record<string, JsonValue>;

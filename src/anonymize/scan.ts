@@ -156,8 +156,6 @@ function isIpv4(s: string): boolean {
   return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255 && (p.length === 1 || p[0] !== '0'));
 }
 
-const SEPARATORS = new Set([32, 46, 45, 40, 41]); // space . - ( )
-
 /** Digit runs (phones, cards, IPv4) in the stretch [from, to) of s. */
 function findNumeric(s: string, from: number, to: number, out: Found[]): void {
   let i = from;
@@ -170,28 +168,36 @@ function findNumeric(s: string, from: number, to: number, out: Found[]): void {
       else i++;
       continue;
     }
-    let j = i + (isDigit(c) ? 0 : 1);
-    let lastDigit = -1;
-    let seps = 0;
+    // Groups of digits or "(digits)", with at most one of space, dot or hyphen between groups.
+    let j = c === 43 ? i + 1 : i;
+    let end = -1;
     while (j < to) {
-      const d = code(s, j);
-      if (isDigit(d)) {
-        lastDigit = j;
-        seps = 0;
-        j++;
-      } else if (SEPARATORS.has(d) && seps < 2) {
-        seps++;
-        j++;
+      if (code(s, j) === 40) {
+        let k = j + 1;
+        while (k < to && isDigit(code(s, k)) && k - j <= 4) k++;
+        if (k === j + 1 || k >= to || code(s, k) !== 41) break;
+        j = end = k + 1;
+      } else if (isDigit(code(s, j))) {
+        while (j < to && isDigit(code(s, j))) j++;
+        end = j;
       } else break;
+      if (j - i > MAX_DIGIT_RUN) break;
+      const sep = j < to ? code(s, j) : 0;
+      const nextIsGroup = (k: number) => k < to && (isDigit(code(s, k)) || code(s, k) === 40);
+      if ((sep === 32 || sep === 46 || sep === 45) && nextIsGroup(j + 1)) j++;
+      else if (!nextIsGroup(j)) break;
     }
-    const end = lastDigit + 1;
+    if (end < 0) {
+      i++;
+      continue;
+    }
     const after = end < to ? code(s, end) : 32;
     if (end - i > MAX_DIGIT_RUN || isAsciiLetter(after) || after === 64 || after === 95) {
-      i = Math.max(end, i + 1);
+      i = end;
       while (i < to && isWordish(code(s, i))) i++;
       continue;
     }
-    const start = code(s, i) === 40 && !s.slice(i, end).includes(')') ? i + 1 : i;
+    const start = i;
     const candidate = s.slice(start, end);
     if (isIpv4(candidate) && !(after === 46 && end + 1 < to && isDigit(code(s, end + 1)))) out.push({ start, end, kind: 'ipv4' });
     else if (looksLikeCard(candidate)) out.push({ start, end, kind: 'card' });

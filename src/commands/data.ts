@@ -1,4 +1,5 @@
-// `rehearse data [--dry-run] [--max-users N]`, `rehearse data backup`, `rehearse data restore [file]`.
+// `rehearse data [--dry-run] [--max-users N]`, `rehearse data rules [--write]`, `rehearse data backup`,
+// `rehearse data restore [file]`.
 import type { Config } from '../config.js';
 import { backupStaging } from '../backup.js';
 import { newestBackup, restoreStaging } from '../restore.js';
@@ -7,6 +8,12 @@ import { UserError } from '../errors.js';
 import { closeDataContext, coverageTable, dataTasks, newDataContext, type DataContext } from '../../tasks/data-tasks.js';
 import { runTasks, type OutputMode } from '../../tasks/run-tasks.js';
 import { confirmDangerous } from './confirm.js';
+import { builtinRules, userRules } from '../config.js';
+import type { Undecided } from '../anonymize/coverage.js';
+import { checkAnonymizationCoverage, readColumnTypes, resolveProduction, unknownRulesError } from '../data/guards.js';
+import { writeRulesFile } from '../data/rules-file.js';
+import { openProduction, openSnapshot, translatePgError } from '../production.js';
+import { introspect } from '../subset/introspect.js';
 import type { GlobalFlags } from './interaction.js';
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -107,4 +114,33 @@ export async function runRestore(config: Config, file: string | undefined, flags
     await sql.end({ timeout: 2 });
   }
   return { restored: target, backupOfPrevious: before.file };
+}
+
+/**
+ * Reads production (read-only) and lists the text columns that no rule decides, with the
+ * detector's proposal and reason; with `write`, adds them to the rules file for review.
+ */
+export async function runDataRules(config: Config, opts: { write: boolean }): Promise<{ undecided: Undecided[]; file: string; written?: { added: number; total: number } }> {
+  const production = resolveProduction(config);
+  const sql = openProduction(production.url, { statementTimeoutMs: config.production.statementTimeoutMs, max: 1 });
+  try {
+    let snapshot;
+    try {
+      snapshot = await openSnapshot(sql);
+    } catch (error) {
+      throw translatePgError(error, production.url, 'production');
+    }
+    try {
+      const shape = await introspect(snapshot.tx, config.data.schemas);
+      const types = await readColumnTypes(snapshot.tx, config.data.schemas);
+      const coverage = await checkAnonymizationCoverage(snapshot.tx, shape, types, { user: userRules(config), builtin: builtinRules(config) });
+      if (coverage.unknownRules.length) throw unknownRulesError(coverage.unknownRules);
+      const file = config.anonymize.rulesFile;
+      return { undecided: coverage.undecided, file, ...(opts.write ? { written: writeRulesFile(file, coverage.undecided) } : {}) };
+    } finally {
+      await snapshot.close();
+    }
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
 }

@@ -54,6 +54,11 @@ export interface CoverageResult {
 
 export const isTextLike = (baseUdt: string) => TEXTLIKE_TYPES.has(baseUdt.replace(/^_/, ''));
 
+/** The detector on the values alone (a neutral name), for key columns: an id is fine, an e-mail used as a key is not. */
+function valuesLookPersonal(col: CatalogColumn): boolean {
+  return detectPii([{ table: 'key', column: 'value', dataType: col.dataType, udtName: col.baseUdt, samples: col.samples }]).length > 0;
+}
+
 /** What to propose for a text column the detector found nothing in. */
 function fallback(col: CatalogColumn): { rule: AnonymizeRule; reason: string } {
   const base = col.baseUdt.replace(/^_/, '');
@@ -79,7 +84,7 @@ export function decideCoverage(columns: CatalogColumn[], rules: { user: Anonymiz
       continue;
     }
     const proposal = proposalOf.get(`${col.table}\0${col.column}`);
-    if (col.isKey && (proposal === undefined || proposal.reason !== 'content')) {
+    if (col.isKey && !valuesLookPersonal(col)) {
       decided.push({ table: col.table, column: col.column, rule: 'keep', source: 'key column' });
       continue;
     }

@@ -106,8 +106,8 @@ const SCHEMA = `
   create table contacts (id text primary key, emails text[]);
 `;
 const TABLES = ['users', 'profiles', 'orders', 'order_items', 'stories', 'activity_logs', 'sessions', 'contacts'];
-// metadata scrubbed (kept, PII in it replaced) so the test can see its other strings survive.
-const RULES: AnonymizeRules = { ...DEFAULT_RULES_1001_STORIES, 'contacts.emails': 'email', 'activity_logs.metadata': { ...(DEFAULT_RULES_1001_STORIES['activity_logs.metadata'] as JsonRule), others: 'scrub' } };
+// metadata and bio scrubbed (kept, PII in them replaced) so the test can see the other text survive.
+const RULES: AnonymizeRules = { ...DEFAULT_RULES_1001_STORIES, 'contacts.emails': 'email', 'activity_logs.metadata': { ...(DEFAULT_RULES_1001_STORIES['activity_logs.metadata'] as JsonRule), others: 'scrub' }, 'profiles.bio': 'scrub' };
 
 async function seed(sql: postgres.Sql) {
   await sql.unsafe(`

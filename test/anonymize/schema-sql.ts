@@ -26,7 +26,7 @@ export function catalogFromSql(sql: string): CatalogColumn[] {
   const enums = new Set([...text.matchAll(/CREATE TYPE\s+("[^"]+"|\S+)\s+AS\s+ENUM/gi)].map((m) => unquote(m[1]!)));
   const domains = new Map([...text.matchAll(/CREATE DOMAIN\s+("[^"]+"|\S+)\s+AS\s+([^;\n]+?)(?:\s+(?:CHECK|NOT NULL|DEFAULT|CONSTRAINT)\b[^;]*)?;/gi)].map((m) => [unquote(m[1]!), m[2]!.trim()]));
   const keys = new Set<string>();
-  for (const m of text.matchAll(/ALTER TABLE\s+(?:ONLY\s+)?("[^"]+"|\S+)\s+ADD CONSTRAINT\s+\S+\s+FOREIGN KEY\s*\(([^)]*)\)/gi)) {
+  for (const m of text.matchAll(/ALTER TABLE\s+(?:ONLY\s+)?("[^"]+"|\S+)\s+ADD CONSTRAINT\s+\S+\s+(?:FOREIGN|PRIMARY) KEY\s*\(([^)]*)\)/gi)) {
     for (const c of m[2]!.split(',')) keys.add(`${unquote(m[1]!)}\0${unquote(c)}`);
   }
   const out: CatalogColumn[] = [];

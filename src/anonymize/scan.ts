@@ -38,7 +38,9 @@ const isDomainChar = (c: number) => isWordish(c) || c === 46 || c === 45;
 const isUrlEnd = (c: number) => c <= 32 || c === 34 || c === 39 || c === 60 || c === 62 || c === 96 || isSpaceLike(c);
 
 function lastLabelIsTld(s: string, start: number, end: number): boolean {
-  const dot = s.lastIndexOf('.', end - 1);
+  // Searched within [start, end) only: lastIndexOf would scan back to the start of the text.
+  let dot = end - 1;
+  while (dot > start && code(s, dot) !== 46) dot--;
   if (dot <= start || end - dot - 1 < 2) return false;
   for (let i = dot + 1; i < end; i++) {
     const c = code(s, i);

@@ -354,7 +354,7 @@ export const DEFAULT_RULES_1001_STORIES = {
     ...each('freeText', 'motivation', 'experience', 'availability', 'coverLetter', 'notes', 'rejectionReason', 'selectionReason'), reviewedBy: 'keep',
   }),
   ...table('volunteer_hours', { activity: 'freeText', impact: 'freeText', verifiedBy: 'keep' }),
-  ...table('volunteer_certificates', { description: 'freeText', certificateUrl: 'url', title: 'keep' }),
+  ...table('volunteer_certificates', { description: 'freeText', certificateUrl: 'url', title: 'freeText' }),
   ...table('campaign_updates', { content: 'freeText', ...keep('title', 'images') }),
   ...table('recurring_donations', { stripeSubscriptionId: 'token', currency: 'keep' }),
   ...table('translations', { content: 'freeText', reviewNotes: 'freeText', summary: 'freeText', ...keep('fromLanguage', 'toLanguage', 'title', 'reviewerId', 'aiModel') }),

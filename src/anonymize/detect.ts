@@ -1,10 +1,10 @@
 // The PII detector: proposes a rule for every column that looks like personal data, from its
-// name, its type and a sample of its values; then says which of those the rules leave uncovered
-// (strict mode stops on them before writing anything) and prints a snippet to paste.
+// name, its type and a sample of its values (long values: their first and last 32 KB). The
+// coverage check (coverage.ts) turns the proposals into decisions and the rules file's entries.
 import { isIP } from 'node:net';
 import { isJsonObject, parseJson, type JsonValue } from './json-value.js';
 import { parsePgArray, type PgArray } from './pg-array.js';
-import { findRule, type AnonymizeRule, type AnonymizeRules, type LeafRule } from './rules.js';
+import type { AnonymizeRule, LeafRule } from './rules.js';
 import { boundedSample, findPii, isEmail, looksLikeIsbn, looksLikePhone } from './scan.js';
 import { normaliseKey } from './transformers.js';
 import { REAL_FIRST_NAMES, REAL_LAST_NAMES } from './word-lists.js';
@@ -331,18 +331,4 @@ export function detectPii(columns: ColumnSample[], opts: DetectOptions = {}): Pi
     if (best.confidence >= min) out.push({ table: col.table, column: col.column, ...best });
   }
   return out;
-}
-
-/** The proposals no rule covers (a `keep` rule counts as a decision, so it covers). */
-export function checkCoverage(proposals: PiiProposal[], rules: AnonymizeRules): PiiProposal[] {
-  return proposals.filter((p) => findRule(rules, p.table, p.column) === undefined);
-}
-
-/** A config fragment to paste into rehearse.config.json (YAML accepts it too). */
-export function configSnippet(uncovered: PiiProposal[]): string {
-  const rules: Record<string, AnonymizeRule> = {};
-  for (const p of [...uncovered].sort((a, b) => `${a.table}.${a.column}`.localeCompare(`${b.table}.${b.column}`))) {
-    rules[`${p.table}.${p.column}`] = p.rule;
-  }
-  return JSON.stringify({ anonymize: { rules } }, null, 2);
 }

@@ -234,12 +234,6 @@ export function ruleLabel(rule: AnonymizeRule): string {
   return typeof rule === 'string' ? rule : JSON.stringify(rule);
 }
 
-/** The parts of a rule key (the table part may carry a schema). */
-export function splitRuleKey(key: string): { table: string; column: string } {
-  const t = parseRuleKey(key);
-  return { table: t.schema !== undefined ? `${t.schema}.${t.table}` : t.table, column: t.column };
-}
-
 /** Splits a table key of the catalogue (`users`, `billing.invoices`) into schema and name. */
 export function splitTableKey(tableKey: string): { schema: string; table: string } {
   const dot = tableKey.indexOf('.');

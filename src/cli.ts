@@ -151,6 +151,23 @@ export function buildProgram(): Command {
       else process.stdout.write(`\nStaging holds the anonymized subset.\n${formatPlan(ctx)}Report: ${ctx.reportFile}\n`);
     });
   data
+    .command('rules')
+    .description('list the production text columns no anonymization rule decides, with a proposed rule and why; --write adds them to rehearse.rules.json for review')
+    .option('--write', 'add the proposals to the rules file (anonymize.rulesFile); entries already there are kept')
+    .action(async (opts: { write?: boolean }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runDataRules } = await import('./commands/data.js');
+      const { describeUndecided } = await import('./anonymize/coverage.js');
+      const result = await runDataRules(config, { write: !!opts.write });
+      if (globals.json) writeResult({ ok: true, ...result });
+      else if (!result.undecided.length) process.stdout.write('Every production column that can hold text has an anonymization decision.\n');
+      else {
+        process.stdout.write(`${result.undecided.length} column(s) without a decision:\n${describeUndecided(result.undecided)}\n`);
+        process.stdout.write(result.written ? `\nAdded ${result.written.added} proposal(s) to ${result.file} (${result.written.total} rules in it). Review them, then run \`rehearse data\`.\n` : `\nRun \`rehearse data rules --write\` to add these proposals to ${result.file} for review.\n`);
+      }
+    });
+  data
     .command('backup')
     .description('back up the staging database to staging-backups/staging-backup-<timestamp>.sql.gz, kept only once proven readable and complete')
     .action(async () => {

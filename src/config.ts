@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { anonymizeRulesSchema, DEFAULT_RULES_1001_STORIES } from './anonymize/rules.js';
+import { anonymizeRulesSchema, DEFAULT_RULES_1001_STORIES, type AnonymizeRules } from './anonymize/rules.js';
+import { readRulesFile } from './data/rules-file.js';
 import { UserError } from './errors.js';
 
 const port = z.number().int().min(1).max(65535);
@@ -150,9 +151,11 @@ export const configSchema = z
       .prefault({}),
     anonymize: z
       .object({
-        /** "table.column" → rule; merged over the built-in 1001 Stories rules. */
+        /** "table.column" → rule (or a list of { schema?, table, column, rule }); over the rules file and the built-in rules. */
         rules: anonymizeRulesSchema.default({}),
         builtinRules: z.boolean().default(true),
+        /** Reviewed rules written by `rehearse data rules --write`; relative to the working directory. */
+        rulesFile: z.string().min(1).default('rehearse.rules.json'),
       })
       .strict()
       .prefault({}),
@@ -245,9 +248,18 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 
-/** The anonymization rules in force: the built-in ones (unless turned off) with the config's on top. */
-export function effectiveRules(config: Config) {
-  return { ...(config.anonymize.builtinRules ? DEFAULT_RULES_1001_STORIES : {}), ...config.anonymize.rules };
+/** The rules a person wrote: the rules file with the config's `anonymize.rules` on top. */
+export function userRules(config: Config): AnonymizeRules {
+  return { ...readRulesFile(config.anonymize.rulesFile), ...config.anonymize.rules };
+}
+
+/** The anonymization rules in force: the built-in ones (unless turned off) with the user's on top. */
+export function effectiveRules(config: Config): AnonymizeRules {
+  return { ...builtinRules(config), ...userRules(config) };
+}
+
+export function builtinRules(config: Config): AnonymizeRules {
+  return config.anonymize.builtinRules ? DEFAULT_RULES_1001_STORIES : {};
 }
 export type ConfigInput = z.input<typeof configSchema>;
 export type ImageName = keyof Config['images'];
@@ -430,6 +442,7 @@ export function loadConfig(opts: { cwd?: string; env?: Env; overrides?: ConfigOv
   const config = result.data;
   config.workDir = path.resolve(cwd, config.workDir);
   refuseSystemWorkDir(config.workDir, envBindings().find((b) => b.key[0] === 'workDir' && env[b.env])?.env ?? (file ? `workDir in ${path.basename(file)}` : undefined), env);
+  config.anonymize.rulesFile = path.resolve(cwd, config.anonymize.rulesFile);
   const ports = Object.entries(config.ports).filter(([name]) => activePortNames(config).includes(name as PortName));
   const seen = new Map<number, string>();
   for (const [name, value] of ports) {

@@ -3,6 +3,7 @@
 // values survive real COPY escaping, unruled data arrives unchanged, constraints hold, and no
 // production PII value is left anywhere in staging.
 // Needs PostgreSQL server binaries (Debian: postgresql-15); skipped with a note without them.
+import type { JsonRule } from '../../src/anonymize/rules.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -105,7 +106,8 @@ const SCHEMA = `
   create table contacts (id text primary key, emails text[]);
 `;
 const TABLES = ['users', 'profiles', 'orders', 'order_items', 'stories', 'activity_logs', 'sessions', 'contacts'];
-const RULES: AnonymizeRules = { ...DEFAULT_RULES_1001_STORIES, 'contacts.emails': 'email' };
+// metadata and bio scrubbed (kept, PII in them replaced) so the test can see the other text survive.
+const RULES: AnonymizeRules = { ...DEFAULT_RULES_1001_STORIES, 'contacts.emails': 'email', 'activity_logs.metadata': { ...(DEFAULT_RULES_1001_STORIES['activity_logs.metadata'] as JsonRule), others: 'scrub' }, 'profiles.bio': 'scrub' };
 
 async function seed(sql: postgres.Sql) {
   await sql.unsafe(`

@@ -93,10 +93,10 @@ describe('ip', () => {
   });
 });
 
-describe('freeText', () => {
+describe('scrub (opt-in: text kept, PII in it replaced)', () => {
   it('replaces embedded e-mails with the same pseudonym the email rule gives, and phones, keeping the rest', () => {
     const text = 'Hi! Contact Maria at Maria.Garcia@example.com or +1 (212) 555-7890 before 2024-06-01. Thanks, 12 kids.';
-    const out = tx.freeText(text);
+    const out = tx.scrub(text);
     expect(out).toContain(tx.email('maria.garcia@example.com'));
     expect(out).not.toContain('example.com');
     expect(out).not.toContain('212');
@@ -105,7 +105,7 @@ describe('freeText', () => {
 
   it('leaves dates, prices, decimals and thousands alone, and replaces IPv4 and card numbers', () => {
     const text = 'Paid $1,250.00 (1.000.000 won) on 15/06/2024, pi is 3.14159265, from 10.20.30.40 with card 4242 4242 4242 4242.';
-    const out = tx.freeText(text);
+    const out = tx.scrub(text);
     expect(out).toContain('$1,250.00');
     expect(out).toContain('1.000.000 won');
     expect(out).toContain('15/06/2024');
@@ -116,7 +116,7 @@ describe('freeText', () => {
   });
 
   it('finds addresses with non-ASCII local parts and phone numbers in other scripts\' text', () => {
-    const out = tx.freeText('연락처 010-1234-5678, 이메일 김@example.com, josé@correo.es');
+    const out = tx.scrub('연락처 010-1234-5678, 이메일 김@example.com, josé@correo.es');
     expect(out).not.toMatch(/1234|example\.com|correo/);
     expect(out).toContain(tx.email('김@example.com'));
     expect(out.startsWith('연락처 ')).toBe(true);
@@ -124,7 +124,7 @@ describe('freeText', () => {
 
   it('leaves text without PII unchanged, including non-ASCII and emoji', () => {
     const text = 'José Núñez wrote a story 🦊 about 3 foxes.';
-    expect(tx.freeText(text)).toBe(text);
+    expect(tx.scrub(text)).toBe(text);
   });
 });
 
@@ -259,7 +259,7 @@ describe('uniqueness registry', () => {
     expect(registry.collisions).toBe(2);
     // The suffixed value follows the production value into any other column and into free text.
     expect(t.email('b@x.org')).toBe('user-1-2@staging.local');
-    expect(t.freeText('mail b@x.org')).toBe('mail user-1-2@staging.local');
+    expect(t.scrub('mail b@x.org')).toBe('mail user-1-2@staging.local');
     expect(t.email('a@x.org')).not.toBe('user-1-2@staging.local');
   });
 });

@@ -301,6 +301,8 @@ export interface DetectOptions {
   minConfidence?: number;
 }
 
+const PRODUCT_CODE = /(?:^|[_\W])(?:isbn|issn|ean|upc|sku|gtin)(?:$|[_\W\d])|^(?:isbn|issn|ean|upc|sku|gtin)/i;
+
 /** One proposal per PII-looking column: the strongest signal wins, and agreeing signals raise confidence. */
 export function detectPii(columns: ColumnSample[], opts: DetectOptions = {}): PiiProposal[] {
   const min = opts.minConfidence ?? 0.5;
@@ -321,7 +323,8 @@ export function detectPii(columns: ColumnSample[], opts: DetectOptions = {}): Pi
     } else if (kind === 'text') {
       const values = present.flatMap((s) => (isArray ? toArray(s) : typeof s === 'string' ? [s] : []));
       const c = byContentOfStrings(values, idLike);
-      if (c) candidates.push(c);
+      // A product code (ISBN, EAN, SKU…) is digits and dashes like a phone number, and names no one.
+      if (c && !(c.rule === 'phone' && PRODUCT_CODE.test(col.column))) candidates.push(c);
     }
     if (candidates.length === 0) continue;
     candidates.sort((a, b) => b.confidence - a.confidence);

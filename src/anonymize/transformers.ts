@@ -70,7 +70,7 @@ export interface Transformers {
    * digits. Never a production number (the dictionary's), and never the same for two inputs.
    */
   readonly phone: StringTransformer;
-  /** IPv4 → 192.0.2.x / 198.51.100.x / 203.0.113.x, IPv6 → 2001:db8::/32; a `/n` suffix is kept. */
+  /** IPv4 → 240.0.0.0/4 (reserved), IPv6 → 2001:db8::/32, never a production address; a `/n` suffix is kept. */
   readonly ip: StringTransformer;
   /** For cidr columns: the `ip` pseudonym with the mask kept and the host bits zeroed (a valid network). */
   readonly cidr: StringTransformer;
@@ -185,6 +185,8 @@ export interface PiiDictionary {
   nameTokens?: ReadonlySet<string>;
   /** Digits of every production phone number: a phone pseudonym never equals one of them. */
   phoneDigits?: ReadonlySet<string>;
+  /** Every production IP address (as `host()` prints it): an ip pseudonym never equals one of them. */
+  ipAddresses?: ReadonlySet<string>;
 }
 
 export function createTransformers(secret: Buffer | string, opts: TransformerOptions = {}): Transformers {
@@ -292,20 +294,21 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
     return v.replace(/\d/g, () => fake[k++]!);
   };
 
-  const TEST_NETS = ['192.0.2', '198.51.100', '203.0.113'] as const;
+  // IPv4 pseudonyms come from 240.0.0.0/4 (reserved, never a host on any network), not from the
+  // documentation ranges: those are what synthetic and test data use, so a pseudonym there would
+  // equal real values. Never a production address (the dictionary's), and never the input itself.
+  const productionIps = opts.dictionary?.ipAddresses ?? new Set<string>();
   const oneIp = (addr: string): string => {
     const kind = isIP(addr);
     if (kind === 0) return addr;
-    const d = mac('ip', addr.toLowerCase());
-    if (kind === 4) {
-      let host = 1 + (d.readUInt16BE(1) % 254);
-      const net = TEST_NETS[d[0]! % 3]!;
-      if (`${net}.${host}` === addr) host = (host % 254) + 1;
-      return `${net}.${host}`;
+    for (let attempt = 0; ; attempt++) {
+      const d = mac('ip', attempt ? `${addr.toLowerCase()}#${attempt}` : addr.toLowerCase());
+      const fake =
+        kind === 4
+          ? `${240 + (d[0]! % 15)}.${d[1]}.${d[2]}.${1 + (d[3]! % 254)}`
+          : ['2001', 'db8', ...Array.from({ length: 6 }, (_, i) => d.readUInt16BE(2 + i * 2).toString(16))].join(':');
+      if (fake !== addr && !productionIps.has(fake)) return fake;
     }
-    const groups: string[] = ['2001', 'db8'];
-    for (let i = 0; i < 6; i++) groups.push(d.readUInt16BE(2 + i * 2).toString(16));
-    return groups.join(':');
   };
   const ip = (v: string): string => {
     const trimmed = v.trim();

@@ -1,6 +1,7 @@
 // The data step's safety checks, all before anything is written: which production to read, that it
 // is not staging itself, and that every column that can hold text has an anonymization decision.
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type postgres from 'postgres';
 import { decideCoverage, describeUndecided, isTextLike, type CatalogColumn, type CoverageResult, type Undecided } from '../anonymize/coverage.js';
 import { detectPii, type ColumnSample, type PiiProposal } from '../anonymize/detect.js';
@@ -160,16 +161,26 @@ export function strictModeError(undecided: Undecided[]): UserError {
 export async function readPiiDictionary(production: ReadOnlyTx, shape: DbShape, types: ColumnTypes, rules: AnonymizeRules, wantNames: boolean): Promise<PiiDictionary> {
   const nameTokens = new Set<string>();
   const phoneDigits = new Set<string>();
+  const ipAddresses = new Set<string>();
   for (const [key, t] of shape.tables) {
     for (const c of t.columns) {
       const rule = findRule(rules, key, c.name);
       if (rule === undefined) continue;
       const name = ruleNameOf(rule);
       const base = types.get(key)?.get(c.name)?.baseUdt ?? c.udtName;
-      if (!['text', 'varchar', 'bpchar', 'citext', '_text', '_varchar', '_citext'].includes(base)) continue;
       const col = quoteIdent(c.name);
+      if (name === 'ip' && (base === 'inet' || base === 'cidr')) {
+        const rows = (await production.unsafe(`SELECT DISTINCT host(${col}) AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`)) as unknown as Array<{ v: string }>;
+        for (const r of rows) ipAddresses.add(r.v);
+        continue;
+      }
+      if (!['text', 'varchar', 'bpchar', 'citext', '_text', '_varchar', '_citext'].includes(base)) continue;
       const values = base.startsWith('_') ? `SELECT DISTINCT x::text AS v FROM ${t.qualified}, unnest(${col}) x WHERE x IS NOT NULL` : `SELECT DISTINCT ${col}::text AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`;
-      if (name === 'phone') {
+      if (name === 'ip') {
+        // Text columns may hold lists (X-Forwarded-For): every address-looking piece counts.
+        const rows = (await production.unsafe(`SELECT DISTINCT m[1] AS v FROM (${values}) s, regexp_matches(v, '([0-9A-Fa-f:.]{2,})', 'g') m`)) as unknown as Array<{ v: string }>;
+        for (const r of rows) if (isIP(r.v)) ipAddresses.add(r.v.toLowerCase());
+      } else if (name === 'phone') {
         const rows = (await production.unsafe(`SELECT DISTINCT regexp_replace(v, '\\D', '', 'g') AS v FROM (${values}) s`)) as unknown as Array<{ v: string }>;
         for (const r of rows) if (r.v) phoneDigits.add(r.v);
       } else if (wantNames && (name === 'name' || name === 'firstName' || name === 'lastName' || name === 'email')) {
@@ -179,7 +190,7 @@ export async function readPiiDictionary(production: ReadOnlyTx, shape: DbShape, 
       }
     }
   }
-  return { nameTokens, phoneDigits };
+  return { nameTokens, phoneDigits, ipAddresses };
 }
 
 /** Does any rule keep text and scrub it (so the name dictionary is needed)? */

@@ -67,22 +67,32 @@ describe('name, phone, city, postal code', () => {
 });
 
 describe('ip', () => {
-  const inTestNet = (ip: string) => /^(192\.0\.2|198\.51\.100|203\.0\.113)\.(\d+)$/.exec(ip);
+  const inTestNet = (ip: string) => /^(24\d|25[0-5])\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
 
-  it('maps IPv4 into the TEST-NET documentation ranges, deterministically', () => {
-    for (const ip of ['10.0.0.1', '172.16.5.4', '8.8.8.8', '255.255.255.255']) {
+  it('maps IPv4 into the reserved 240.0.0.0/4 block, deterministically (not the documentation ranges test data uses)', () => {
+    for (const ip of ['10.0.0.1', '172.16.5.4', '8.8.8.8', '255.255.255.255', '192.0.2.7', '198.51.100.9']) {
       const m = inTestNet(tx.ip(ip));
       expect(m, ip).not.toBeNull();
-      expect(Number(m![2])).toBeGreaterThanOrEqual(1);
-      expect(Number(m![2])).toBeLessThanOrEqual(254);
+      expect(Number(m![1])).toBeGreaterThanOrEqual(240);
+      expect(Number(m![4])).toBeGreaterThanOrEqual(1);
+      expect(Number(m![4])).toBeLessThanOrEqual(254);
       expect(tx.ip(ip)).toBe(tx.ip(ip));
     }
+  });
+
+  it('never returns a production address, even when the first derivation lands on one', () => {
+    const first = tx.ip('203.0.113.5');
+    const guarded = createTransformers(KEY, { dictionary: { ipAddresses: new Set([createTransformers(KEY).ip('203.0.113.5')]) } });
+    const again = guarded.ip('203.0.113.5');
+    expect(again).not.toBe(createTransformers(KEY).ip('203.0.113.5'));
+    expect(inTestNet(again)).not.toBeNull();
+    expect(first).toBe(tx.ip('203.0.113.5'));
   });
 
   it('maps IPv6 into 2001:db8::/32 and keeps an inet prefix length', () => {
     expect(tx.ip('2a00:1450:4001:82a::200e')).toMatch(/^2001:db8(:[0-9a-f]{1,4}){6}$/);
     expect(tx.ip('::ffff:10.1.2.3')).toMatch(/^2001:db8:/);
-    expect(tx.ip('10.1.2.3/32')).toMatch(/^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d+\/32$/);
+    expect(tx.ip('10.1.2.3/32')).toMatch(/^2[45]\d\.\d+\.\d+\.\d+\/32$/);
   });
 
   it('replaces each address in a forwarded-for list', () => {
@@ -143,7 +153,8 @@ describe('token and passwordHash', () => {
     expect(STAGING_PASSWORD).toBe('staging-password-123');
   });
 
-  it.skipIf(!hasPythonBcrypt())('the hash verifies against the staging password (python3-bcrypt)', () => {
+  // Under CI a missing python3-bcrypt fails this test (.ci/run installs it); elsewhere it is skipped.
+  it.skipIf(!hasPythonBcrypt() && !process.env.CI)('the hash verifies against the staging password (python3-bcrypt)', () => {
     const check = (pw: string) =>
       execFileSync('/usr/bin/python3', ['-c', 'import bcrypt,sys; print(bcrypt.checkpw(sys.argv[1].encode(), sys.argv[2].encode()))', pw, STAGING_PASSWORD_HASH], { encoding: 'utf8' }).trim();
     expect(check(STAGING_PASSWORD)).toBe('True');

@@ -8,6 +8,7 @@ import type postgres from 'postgres';
 import { Listr } from 'listr2';
 import type { Config } from '../src/config.js';
 import { countMismatches, exactCounts, sumRows } from '../src/backup.js';
+import { fingerprint } from '../src/restore.js';
 import { evidenceAge, loadEvidence, type Evidence } from '../src/checklist.js';
 import { demoNames } from '../src/demo/demo-db.js';
 import { listStackContainers } from '../src/docker.js';
@@ -144,29 +145,41 @@ export async function planMigrate(config: Config, opts: { batchSize?: number | u
 const unverified = (recorded: string, error: unknown) => `${recorded} (Not verified: staging could not be checked now: ${(error as Error).message}.)`;
 
 /**
- * After the data step stopped: what it had changed in staging, checked now against the backup taken
- * first (each table's exact row count against the dump's), with the phases it finished as the context.
+ * After the data step stopped: what it had changed in staging, checked now against staging's
+ * fingerprint taken just before the load (rows and checksums per table), or, when the step stopped
+ * before that, against the row counts of the backup taken first; the phases it finished are the context.
  */
 export async function dataStateNote(config: Config, ctx: DataContext | undefined): Promise<string> {
   if (!ctx?.backupBefore) return 'Nothing in staging was changed: the stop came before the backup.';
   const { file, rowsPerTable } = ctx.backupBefore;
   const recorded = ctx.restoredAfterFailure ? `Staging was restored from ${file} after a failed check.` : !ctx.load ? `The load did not finish; the backup taken first is ${file}.` : `Staging was replaced by the new subset; the backup taken first is ${file}.`;
+  const before = ctx.fingerprintBefore;
   let sql: postgres.Sql | undefined;
-  let counts: Record<string, number>;
+  let then: Record<string, number>;
+  let now: Record<string, number>;
+  let differ: string[];
   try {
     sql = stagingSql(config, { max: 1 });
-    counts = await exactCounts(sql);
+    if (before) {
+      const after = await fingerprint(sql);
+      [then, now] = [before, after].map((f) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, t.rows])));
+      differ = Object.keys({ ...before, ...after }).filter((k) => before[k]?.rows !== after[k]?.rows || before[k]?.checksum !== after[k]?.checksum);
+    } else {
+      [then, now] = [rowsPerTable, await exactCounts(sql)];
+      differ = countMismatches(then, now, ['then', 'now']);
+    }
   } catch (error) {
     return unverified(recorded, error);
   } finally {
     await sql?.end({ timeout: 1 });
   }
-  const tables = Object.keys({ ...rowsPerTable, ...counts }).length;
-  const differ = countMismatches(rowsPerTable, counts, ['in the backup', 'now']);
-  if (!differ.length) return `Staging holds what ${file}, the backup taken first, holds (verified now: the same row count in each of ${tables} tables, ${n(sumRows(counts))} rows).`;
-  const verified = `verified now: ${differ.length} of ${tables} tables differ from the backup taken first, ${n(sumRows(rowsPerTable))} rows then, ${n(sumRows(counts))} now`;
+  const tables = Object.keys({ ...then, ...now }).length;
+  const reference = before ? 'the fingerprint taken before the load' : 'the backup taken first';
+  const basis = before ? 'rows and checksums' : 'row counts';
+  if (!differ.length) return `Staging holds what it held before the step (verified now: the ${basis} of all ${tables} tables equal ${reference}); the backup taken first is ${file}.`;
+  const verified = `verified now: ${differ.length} of ${tables} tables differ from ${reference}, ${n(sumRows(then))} rows then, ${n(sumRows(now))} now`;
   const back = `\`rehearse data restore ${file}\` brings it back.`;
-  if (!ctx.load) return `Staging CHANGED although the load did not finish (${verified}; ${differ.slice(0, 3).join('; ')}); ${back}`;
+  if (!ctx.load) return `Staging CHANGED although the load did not finish (${verified}); ${back}`;
   const rest = ctx.reportFile ? '' : ' No data summary was written, so the checklist does not count this subset.';
   return `Staging was replaced by the new subset (${verified}); the backup taken first is ${file}: ${back}${rest}`;
 }

@@ -209,7 +209,7 @@ export async function migrateStateNote(config: Config, ctx: MigrateContext | und
   } finally {
     await sql?.end({ timeout: 1 });
   }
-  const before = ctx.plan ? `, ${ctx.plan.eligible === left ? 'as many as' : 'against'} ${n(ctx.plan.eligible)} before the step` : '';
+  const before = ctx.eligibleBefore === undefined ? '' : `, ${ctx.eligibleBefore === left ? 'as many as' : 'against'} ${n(ctx.eligibleBefore)} when the backup was taken`;
   const verified = `verified now: ${n(left)} ${from} rows left${before}, ${applied} applied run(s) in ${m.meta.log.schema}.${m.meta.log.table}`;
   if (applied === 0) return `${recorded}The migration is rolled back on staging (${verified}). ${backup}`;
   const report = ctx.reportFile ? ` (the rehearsal ends migrated; report ${ctx.reportFile})` : '';

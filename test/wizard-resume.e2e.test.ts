@@ -57,8 +57,8 @@ describe('the wizard after a Ctrl-C in each step', () => {
     const s = await start();
     await s.waitFor(/Step 1 of 5/);
     await s.pressUntil('Enter', /Running Staging stack/);
-    // (The tasks column cuts long titles: match the start.)
-    await s.waitFor(/Start containers/, 120_000);
+    // The task before it done: the containers are starting.
+    await s.waitFor(/✔ Wrote \d+ files/, 120_000);
     await s.keys('C-c');
     const end = await s.waitFor(/\[exit \d+\]/, 180_000);
     keep('cancel-setup', end);
@@ -97,7 +97,7 @@ describe('the wizard after a Ctrl-C in each step', () => {
     keep('cancel-migrate', end);
     expect(end).toContain('[exit 130]');
     expect(end).toMatch(/⊘ 3\. Migration rehearsal\s+cancelled/);
-    const note = /verified now: ([\d,]+) LEARNER rows left, as many as ([\d,]+) before the step, (\d+) applied run\(s\) in staging_migrations\.role_migration_log/.exec(flat(end));
+    const note = /verified now: ([\d,]+) LEARNER rows left, as many as ([\d,]+) when the backup was taken, (\d+) applied run\(s\) in staging_migrations\.role_migration_log/.exec(flat(end));
     expect(note, flat(end)).not.toBeNull();
 
     // The database, read now: the same LEARNER rows (not soft-deleted: migration.softDeleted is skip) and the same applied runs.

@@ -46,7 +46,14 @@ async function targets(): Promise<Array<{ labels: { job: string }; health: strin
   return ((await res.json()) as { data: { activeTargets: Array<{ labels: { job: string }; health: string; lastError: string }> } }).data.activeTargets;
 }
 const inspect = async (name: string) => JSON.parse(await docker(['inspect', name]))[0] as { Config: { User: string }; HostConfig: Record<string, any>; State: { Health?: { Status: string } } };
-const uids = async (name: string) => (await docker(['top', name, '-o', 'pid,uid'])).trim().split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[1]));
+/** uids of the container's init and its descendants (health-check execs run beside them, as root). */
+async function uids(name: string): Promise<number[]> {
+  const init = Number((await docker(['inspect', '-f', '{{.State.Pid}}', name])).trim());
+  const rows = (await docker(['top', name, '-o', 'pid,ppid,uid'])).trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
+  const tree = new Set([init]);
+  for (let n = 0; n < rows.length; n++) for (const [pid, ppid] of rows) if (tree.has(ppid)) tree.add(pid);
+  return rows.filter(([pid]) => tree.has(pid)).sort(([a], [b]) => (a === init ? -1 : b === init ? 1 : a - b)).map(([, , uid]) => uid);
+}
 
 let setup: CliResult;
 

@@ -267,11 +267,21 @@ export interface HardeningFinding {
   cpus: number;
 }
 
-/** The numeric uid of each process in the container (pid 1 first), as the engine sees them. */
-async function processUids(p: StackProbes, id: string): Promise<number[]> {
-  const top = (await p.docker.getContainer(id).top({ ps_args: '-o pid,uid' })) as { Titles: string[]; Processes: string[][] };
-  const col = top.Titles.findIndex((t) => t.trim().toUpperCase() === 'UID');
-  return top.Processes.map((row) => Number(row[col])).filter((n) => Number.isInteger(n));
+/**
+ * The uid of each process of the container's own tree (its init first), as the engine sees them.
+ * Health checks and `docker exec` run beside that tree (often as root): they are left out.
+ */
+async function processUids(p: StackProbes, id: string, initPid: number): Promise<number[]> {
+  const top = (await p.docker.getContainer(id).top({ ps_args: '-o pid,ppid,uid' })) as { Titles: string[]; Processes: string[][] };
+  const col = (name: string) => top.Titles.findIndex((t) => t.trim().toUpperCase() === name);
+  const rows = top.Processes.map((r) => ({ pid: Number(r[col('PID')]), ppid: Number(r[col('PPID')]), uid: Number(r[col('UID')]) }));
+  const tree = new Set([initPid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) if (!tree.has(r.pid) && tree.has(r.ppid)) grew = !!tree.add(r.pid);
+  }
+  const own = rows.filter((r) => tree.has(r.pid)).sort((a, b) => (a.pid === initPid ? -1 : b.pid === initPid ? 1 : a.pid - b.pid));
+  return own.map((r) => r.uid);
 }
 
 const hardening: CheckDef = {
@@ -288,7 +298,7 @@ const hardening: CheckDef = {
     const findings: HardeningFinding[] = await Promise.all(
       running.map(async (c) => {
         const hc = c.info.HostConfig as { CapDrop?: string[] | null; SecurityOpt?: string[] | null; Memory?: number; NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number; ReadonlyRootfs?: boolean };
-        const uids = await processUids(p, c.id);
+        const uids = await processUids(p, c.id, c.info.State.Pid);
         const problems: string[] = [];
         if (!uids.length) problems.push('no process seen');
         else if (ROOT_MASTER.has(c.service)) {

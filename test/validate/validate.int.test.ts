@@ -162,7 +162,7 @@ describe('rehearse validate on a healthy stack', () => {
     await list.run();
     expect(list.tasks.map((t) => t.isCompleted())).toEqual([true, true]);
     const categories = list.tasks[0]!.subtasks;
-    expect(categories.map((t) => t.title)).toEqual([expect.stringMatching(/^Security: 9 pass \(\d+ ms\)$/)]);
+    expect(categories.map((t) => t.title)).toEqual([expect.stringMatching(/^Security: 10 pass \(\d+ ms\)$/)]);
     expect(categories[0]!.subtasks.map((t) => t.isCompleted())).toEqual(Array(9).fill(true));
     expect(ctx.results.map((r) => r.status)).toEqual(Array(9).fill('pass'));
     expect(existsSync(ctx.reportFile!)).toBe(true);

@@ -46,6 +46,7 @@ const { demoConnectionUrl } = await import(path.join(root, 'dist/src/demo/demo-d
 const { applyStagingSchema } = await import(path.join(root, 'dist/src/staging-db.js'));
 const { loadMigration } = await import(path.join(root, 'dist/src/migration/folder.js'));
 const { runPhase } = await import(path.join(root, 'dist/src/migration/runner.js'));
+const { adaptMigration } = await import(path.join(root, 'dist/src/migration/adapt.js'));
 
 console.log(`demo production: ${n(users)} users${batchSize ? `; up in batches of ${n(batchSize)}` : '; up in one transaction'}`);
 let t = performance.now();
@@ -58,7 +59,7 @@ const open = (database, max = 4) => postgres({ host: url.hostname, port: Number(
 
 const admin = open('postgres', 1);
 const source = url.pathname.slice(1);
-const migration = loadMigration('learner-to-customer');
+const folder = loadMigration('learner-to-customer');
 const tableLocks = `SELECT string_agg(l.relation::regclass::text || ': ' || l.mode, '; ' ORDER BY 1) AS locks FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
   WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND c.relkind = 'r' AND c.relnamespace <> 'pg_catalog'::regnamespace`;
 
@@ -95,6 +96,8 @@ async function rawUpdate(sql) {
 }
 
 async function harnessUp(sql) {
+  // Fitted to this database's schema (its @rehearse:if branches), as `rehearse migrate` does.
+  const migration = (await adaptMigration(sql, folder, ['public'])).migration;
   const r = await runPhase('up', { sql, migration, runId: `${migration.name}@bench/up1`, batchSize, includeDeleted: true, lockTimeoutMs: 60_000, retries: 3, retryBaseMs: 200, workMemMb: config.migration.workMemMb });
   const [logged] = await sql.unsafe(`SELECT count(*)::int AS n, pg_size_pretty(pg_total_relation_size('staging_migrations.role_migration_log')) AS size FROM staging_migrations.role_migration_log`);
   return { ...r, logged };

@@ -153,8 +153,10 @@ export async function computeChecklist(config: Config, docker: Dockerode, now = 
 
   // Migration (migration-test-report).
   const cat = (name: string) => (migration?.data.categories as Record<string, { status: string }> | undefined)?.[name]?.status;
+  // A category that was skipped (or never ran) proves nothing: only pass (or pass with warnings) counts.
+  const ran = (name: string) => (cat(name) === undefined ? undefined : cat(name) === 'pass' || cat(name) === 'warn');
   const catItem = (criterion: string, category: string) =>
-    add({ group: 'Migration', criterion, status: verdict(migration, cat(category) === undefined ? undefined : cat(category) === 'pass' || cat(category) === 'warn'), evidence: from(migration, `${category}: ${cat(category) ?? 'not run'}`), fix: 'rehearse migrate --yes', required: true });
+    add({ group: 'Migration', criterion, status: verdict(migration, ran(category)), evidence: from(migration, `${category}: ${cat(category) ?? 'not run'}`), fix: 'rehearse migrate --yes', required: true });
   catItem('Role migration tested', 'migration');
   catItem('Integrity kept after migration', 'integrity');
   catItem('Rollback verified', 'rollback');
@@ -176,8 +178,8 @@ export async function computeChecklist(config: Config, docker: Dockerode, now = 
   add({ group: 'Targets', criterion: 'Page loads < 3 s', status: verdict(validation, pageLoad ? pageLoad.status === 'pass' : undefined), evidence: from(validation, pageLoad ? `${pageLoad.title}: ${pageLoad.value}` : 'page load'), fix: 'rehearse validate --category performance', required: true });
   const queries = vcheck((c) => /standard.?quer/i.test(`${c.id} ${c.title}`));
   add({ group: 'Targets', criterion: 'Standard queries < 100 ms', status: verdict(validation, queries ? queries.status === 'pass' : undefined), evidence: from(validation, queries ? `${queries.title}: ${queries.value}` : 'standard queries'), fix: 'rehearse validate --category database', required: true });
-  add({ group: 'Targets', criterion: 'Migration success 100 %', status: verdict(migration, cat('migration') === undefined ? undefined : cat('migration') !== 'fail'), evidence: from(migration, `migration: ${cat('migration') ?? 'not run'}`), fix: 'rehearse migrate --yes', required: true });
-  add({ group: 'Targets', criterion: 'Rollback success 100 %', status: verdict(migration, cat('rollback') === undefined ? undefined : cat('rollback') !== 'fail'), evidence: from(migration, `rollback: ${cat('rollback') ?? 'not run'}`), fix: 'rehearse migrate --yes', required: true });
+  add({ group: 'Targets', criterion: 'Migration success 100 %', status: verdict(migration, ran('migration')), evidence: from(migration, `migration: ${cat('migration') ?? 'not run'}`), fix: 'rehearse migrate --yes', required: true });
+  add({ group: 'Targets', criterion: 'Rollback success 100 %', status: verdict(migration, ran('rollback')), evidence: from(migration, `rollback: ${cat('rollback') ?? 'not run'}`), fix: 'rehearse migrate --yes', required: true });
 
   return { items, generatedAt: now.toISOString(), ready: items.every((i) => !i.required || i.status === 'met') };
 }

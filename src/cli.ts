@@ -25,7 +25,7 @@ async function loadEffectiveConfig(globals: Globals, extra: { admin?: boolean; m
 }
 
 /** Runs a command that writes staging (or the work folder) under the run lock (src/run-lock.ts). */
-async function locked<T>(config: import('./config.js').Config, command: string, fn: () => Promise<T>, opts: { staging?: boolean } = {}): Promise<T> {
+async function locked<T>(config: import('./config.js').Config, command: string, fn: (lock: import('./run-lock.js').RunLock) => Promise<T>, opts: { staging?: boolean } = {}): Promise<T> {
   const { withRunLock } = await import('./run-lock.js');
   return withRunLock(config, command, fn, opts);
 }
@@ -250,7 +250,8 @@ export function buildProgram(): Command {
       if (!globals.yes) throw new UserError('`rehearse all` replaces staging data and runs a migration on it without asking.', { tryThis: 'Pass --yes to confirm, or run `rehearse` for the guided wizard.' });
       const { config } = await loadEffectiveConfig(globals);
       const { runAll } = await import('./commands/all.js');
-      await locked(config, 'all', async () => runAll(config, { flags: globals, mode: await mode(globals), signal: controller.signal }));
+      // Staging may only come up in the run's first step: its database lock is taken then.
+      await locked(config, 'all', async (lock) => runAll(config, { flags: globals, mode: await mode(globals), signal: controller.signal, onStagingUp: () => lock.ensureStaging() }));
     });
 
   program

@@ -46,11 +46,6 @@ export function openProduction(url: string, opts: { statementTimeoutMs: number; 
   } as postgres.Options<Record<string, postgres.PostgresType>>);
 }
 
-/** Runs `fn` inside one read-only, repeatable-read transaction (one snapshot for the whole read). */
-export async function withSnapshot<T>(sql: ReadOnlySql, fn: (tx: ReadOnlyTx) => Promise<T>): Promise<T> {
-  return (await sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', fn)) as T;
-}
-
 /** A failed TLS handshake or certificate check (sslmode=require and stronger). */
 export function isTlsError(error: unknown): boolean {
   const e = error as { code?: string; message?: string } | null;
@@ -80,13 +75,23 @@ export function translatePgError(error: unknown, url: string, role: 'production'
 
 export interface Snapshot {
   tx: ReadOnlyTx;
+  /** The snapshot's server process, for pg_cancel_backend. */
+  pid: number;
   /** Ends the read-only transaction (it never wrote anything, so commit and rollback are the same). */
   close(): Promise<void>;
+  /**
+   * Ends it at once, whatever the connection is doing: cancels its running query from another
+   * connection, then drops every connection of the pool. A COPY cut off half-way leaves postgres.js
+   * waiting on a paused socket, so a polite close could wait for ever; dropping the connection makes
+   * the server end the transaction now. Production was only read, so nothing is lost.
+   */
+  abort(): Promise<void>;
 }
 
 /**
  * Opens one REPEATABLE READ READ ONLY transaction and keeps it open across several steps (plan,
- * copy, verify all see the same snapshot) until `close()`.
+ * copy, verify all see the same snapshot) until `close()` or `abort()`. The pool needs a second
+ * connection for `abort()` to cancel through.
  */
 export async function openSnapshot(sql: ReadOnlySql): Promise<Snapshot> {
   let release!: () => void;
@@ -97,11 +102,31 @@ export async function openSnapshot(sql: ReadOnlySql): Promise<Snapshot> {
     return new Promise<void>((resolve) => (release = resolve));
   });
   const tx = await Promise.race([txReady, done.then(() => Promise.reject(new Error('the snapshot transaction ended early')))]);
+  const [{ pid }] = (await tx`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
+  let ended = false;
   return {
     tx,
+    pid,
     close: async () => {
+      if (ended) return;
+      ended = true;
       release();
       await done.catch(() => undefined);
     },
+    abort: async () => {
+      if (ended) return;
+      ended = true;
+      await cancelBackend(sql, pid);
+      await sql.end({ timeout: 0 });
+      done.catch(() => undefined);
+    },
   };
+}
+
+/** Cancels the running query of server process `pid` through another connection of `sql` (best effort, bounded). */
+export async function cancelBackend(sql: postgres.Sql, pid: number, timeoutMs = 3000): Promise<void> {
+  const cancel = sql`SELECT pg_cancel_backend(${pid})`;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([cancel.then(() => undefined, () => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
 }

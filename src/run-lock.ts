@@ -31,6 +31,8 @@ export interface RunLock {
   holder: LockHolder;
   /** Whether the staging database's advisory lock is held too (false when staging was not reachable). */
   staging: boolean;
+  /** Takes the staging lock now if it was not reachable at the start (a run that brought staging up). */
+  ensureStaging(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -152,10 +154,15 @@ export async function acquireRunLock(config: Config, command: string, opts: { st
     dropFile(file, holder);
     throw error;
   }
-  return {
+  const lock: RunLock = {
     file,
     holder,
     staging: !!sql,
+    async ensureStaging() {
+      if (sql || opts.staging === false) return;
+      sql = await takeStaging(config, holder);
+      lock.staging = !!sql;
+    },
     async release() {
       process.removeListener('exit', onExit);
       // Ending the connection ends its session lock (the server may be gone already: down --volumes).
@@ -163,6 +170,7 @@ export async function acquireRunLock(config: Config, command: string, opts: { st
       dropFile(file, holder);
     },
   };
+  return lock;
 }
 
 /**
@@ -170,10 +178,10 @@ export async function acquireRunLock(config: Config, command: string, opts: { st
  * write staging use it; read-only ones (status, config, checklist, validate, report) do not.
  * `staging: false` takes only the work folder's lock (demo touches the demo database, not staging).
  */
-export async function withRunLock<T>(config: Config, command: string, fn: () => Promise<T>, opts: { staging?: boolean } = {}): Promise<T> {
+export async function withRunLock<T>(config: Config, command: string, fn: (lock: RunLock) => Promise<T>, opts: { staging?: boolean } = {}): Promise<T> {
   const lock = await acquireRunLock(config, command, opts);
   try {
-    return await fn();
+    return await fn(lock);
   } finally {
     await lock.release();
   }

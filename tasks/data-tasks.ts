@@ -1,6 +1,7 @@
 // The data step as a listr2 task tree: connect (production read-only) → coverage → plan → backup
 // → schema → load (one transaction) → verify (restore the backup on failure) → prove the backup
 // restores → report. With dryRun the tree stops after the plan and writes nothing anywhere.
+import { isDeepStrictEqual } from 'node:util';
 import type { ListrTask } from 'listr2';
 import type postgres from 'postgres';
 import { findRule, ruleNameOf } from '../src/anonymize/index.js';
@@ -8,12 +9,12 @@ import { backupStaging, type BackupResult } from '../src/backup.js';
 import { effectiveRules, type Config } from '../src/config.js';
 import { anonymizerSecret, assertNotSameDatabase, resolveProduction, strictModeError, uncoveredPii, type ProductionSource } from '../src/data/guards.js';
 import { loadSubset, type LoadResult } from '../src/data/load.js';
-import { dumpProductionSchema } from '../src/data/schema-copy.js';
+import { catalogSummary, checkStagingCanHold, dumpProductionSchema, readProductionFacts } from '../src/data/schema-copy.js';
 import { verifyLoad, type CheckResult } from '../src/data/verify.js';
-import { CheckFailedError, UserError } from '../src/errors.js';
+import { CancelledError, CheckFailedError, UserError } from '../src/errors.js';
 import { openProduction, openSnapshot, translatePgError, type Snapshot } from '../src/production.js';
 import { writeReport } from '../src/reports.js';
-import { proveRestore, restoreStaging, type RestoreProof } from '../src/restore.js';
+import { fingerprint, proveRestore, restoreStaging, type RestoreProof } from '../src/restore.js';
 import { stagingSql } from '../src/staging-db.js';
 import { introspect, type DbShape } from '../src/subset/introspect.js';
 import { planSubset, type SubsetPlan } from '../src/subset/planner.js';
@@ -42,6 +43,9 @@ export interface DataContext {
   reportFile?: string;
   /** For tests: throw after loading this table. */
   failAfterTable?: string;
+  /** Set when a read from production was cut off: its connection is dropped, not closed politely. */
+  abandonProduction?: boolean;
+  onAbort?: () => void;
 }
 
 export function newDataContext(config: Config, signal: AbortSignal, opts: { dryRun?: boolean; maxUsers?: number; failAfterTable?: string } = {}): DataContext {
@@ -50,9 +54,32 @@ export function newDataContext(config: Config, signal: AbortSignal, opts: { dryR
 
 /** Ends every connection the step opened; safe to call twice. */
 export async function closeDataContext(ctx: DataContext): Promise<void> {
-  await ctx.snapshot?.close();
+  if (ctx.onAbort) ctx.signal.removeEventListener('abort', ctx.onAbort);
+  if (ctx.abandonProduction || ctx.signal.aborted) await ctx.snapshot?.abort();
+  else await ctx.snapshot?.close();
   await Promise.all([ctx.prodSql?.end({ timeout: 2 }), ctx.staging?.end({ timeout: 2 })]);
   ctx.snapshot = undefined;
+}
+
+/** Staging's data (every table's rows and checksum) and the app schemas' catalog. */
+async function stagingState(sql: postgres.Sql, schemas: string[]) {
+  return { data: await fingerprint(sql), catalog: await catalogSummary(sql, schemas) };
+}
+
+/**
+ * After a failed or cancelled load (rolled back by then): compares staging with the state taken
+ * before it, restores the backup if they differ, and says what the check found.
+ */
+async function stagingAfterFailure(ctx: DataContext, before: Awaited<ReturnType<typeof stagingState>>): Promise<string> {
+  const schemas = ctx.config.data.schemas;
+  const tables = Object.keys(before.data).length;
+  if (isDeepStrictEqual(await stagingState(ctx.staging!, schemas), before)) {
+    return `staging's fingerprint (${tables} tables: rows and checksums; the schema's catalog) equals the one taken before the load: staging is as it was`;
+  }
+  await restoreStaging(ctx.config, ctx.staging!, ctx.backupBefore!.file);
+  ctx.restoredAfterFailure = true;
+  const same = isDeepStrictEqual(await stagingState(ctx.staging!, schemas), before);
+  return `staging differed from its fingerprint after the rollback, so ${ctx.backupBefore!.file} was restored; ${same ? 'its fingerprint now equals the one taken before the load: staging is as it was' : 'its fingerprint STILL differs from the one taken before the load (something else writes to staging?)'}`;
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -71,6 +98,10 @@ export function dataTasks(): ListrTask<DataContext>[] {
           } catch (error) {
             throw translatePgError(error, ctx.production.url, 'production');
           }
+          // One Ctrl-C ends the snapshot at once: its running query is cancelled and its connection dropped.
+          ctx.onAbort = () => void ctx.snapshot?.abort();
+          ctx.signal.addEventListener('abort', ctx.onAbort, { once: true });
+          ctx.signal.throwIfAborted();
           if (!ctx.dryRun) {
             ctx.staging = stagingSql(config, { max: 2, statementTimeoutMs: 0 });
             try {
@@ -128,18 +159,21 @@ export function dataTasks(): ListrTask<DataContext>[] {
       task: (ctx, task) =>
         timePhase(ctx, 'load', async () => {
           const { config } = ctx;
+          const fromProduction = config.data.schemaSource === 'production';
+          const facts = await readProductionFacts(ctx.snapshot!.tx, config.data.schemas);
+          const warnings = await checkStagingCanHold(ctx.staging!, fromProduction ? facts : { ...facts, extensions: [] }, config.images.postgres);
+          ctx.plan!.warnings.push(...warnings);
           let schemaSql: string | undefined;
-          let extensions: string[] = [];
-          if (config.data.schemaSource === 'production') {
+          if (fromProduction) {
             task.output = 'pg_dump --schema-only of production…';
             schemaSql = (await dumpProductionSchema(config, ctx.production!.url, config.data.schemas, ctx.signal)).sql;
-            extensions = ((await ctx.snapshot!.tx`SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'`) as unknown as Array<{ extname: string }>).map((e) => e.extname);
           }
+          const before = await stagingState(ctx.staging!, config.data.schemas);
           try {
             ctx.load = await loadSubset(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
               schemas: config.data.schemas,
               ...(schemaSql !== undefined ? { schemaSql } : {}),
-              extensions,
+              facts,
               rules: effectiveRules(config),
               secret: anonymizerSecret(config),
               signal: ctx.signal,
@@ -147,8 +181,14 @@ export function dataTasks(): ListrTask<DataContext>[] {
               onTable: (p) => (task.output = `${p.index + 1}/${p.total} ${p.table}: ${n(p.rows)} rows${p.rowsPerSecond ? `, ${n(Math.round(p.rowsPerSecond))} rows/s` : ''}${p.done ? ' ✔' : ''}`),
             });
           } catch (error) {
-            if (error instanceof UserError) throw error;
-            throw new CheckFailedError(`Loading the subset failed and was rolled back: staging is exactly as it was before this step. (${(error as Error).message})`, { tryThis: 'Fix the cause above and run `rehearse data` again.' });
+            // A COPY may have been cut off half-way: that connection is dropped, never reused.
+            ctx.abandonProduction = true;
+            await ctx.snapshot?.abort();
+            const truth = await stagingAfterFailure(ctx, before);
+            if (ctx.signal.aborted) throw new CancelledError(`The load was rolled back; ${truth}. Production's snapshot was closed.`);
+            const e = error as Error;
+            const opts = error instanceof UserError ? { exitCode: error.exitCode, ...(error.tryThis ? { tryThis: error.tryThis } : {}) } : { tryThis: 'Fix the cause above and run `rehearse data` again.' };
+            throw new UserError(`Loading the subset failed and was rolled back: ${e.message.replace(/\.$/, '')}. Then ${truth}.`, { exitCode: 1, ...opts });
           }
           // The load was the keys' last user: on a large subset they are millions of strings.
           ctx.plan!.selection.clear();

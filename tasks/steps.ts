@@ -112,8 +112,10 @@ export async function planMigrate(config: Config, opts: { batchSize?: number | u
   try {
     const count = await countEligible(sql, m, config.migration.softDeleted === 'include');
     rows = `${n(count)} ${m.meta.target.table} rows with ${c.column} = '${c.from}'${m.meta.softDeleteColumn && config.migration.softDeleted === 'skip' ? ' (not soft-deleted)' : ''}`;
-  } catch {
-    rows = '(staging is not reachable: `rehearse setup` first)';
+  } catch (error) {
+    // A missing table or column is the schema's shape, not an unreachable staging: the run names it before any change.
+    const shape = ['42P01', '42703', '3F000'].includes((error as { code?: string }).code ?? '');
+    rows = shape ? `(unknown: staging's schema does not fit ${m.name}; the run lists what is missing before it changes anything)` : '(staging is not reachable: `rehearse setup` first)';
   } finally {
     await sql.end({ timeout: 1 });
   }
@@ -240,8 +242,8 @@ export async function stepsEvidence(config: Config, docker: Dockerode, now = new
   const cut = order.findIndex((step) => interruptedAt(config, step));
   if (cut >= 0) {
     const at = interruptedAt(config, order[cut]!)!;
-    steps[order[cut]!] = { done: false, why: `interrupted ${evidenceAge('', { file: '', data: {}, mtime: at }, now).trim()}` };
-    for (const later of order.slice(cut + 1)) if (steps[later]?.done) steps[later] = { done: false, why: `${steps[later]!.why}, before the ${order[cut]} step was interrupted` };
+    steps[order[cut]!] = { done: false, why: `stopped before it finished (started ${evidenceAge('', { file: '', data: {}, mtime: at }, now).trim()})` };
+    for (const later of order.slice(cut + 1)) if (steps[later]?.done) steps[later] = { done: false, why: `${steps[later]!.why}, before the ${order[cut]} step stopped unfinished` };
   }
   return steps;
 }

@@ -137,46 +137,6 @@ describe('a migration that would fool the harness, through the CLI', () => {
   });
 });
 
-describe('commands act on their own project only', () => {
-  it('`demo --down` under another project, with this project\'s docker-compose.demo.yml in its folder, touches nothing of this project', async () => {
-    const names = demoNames(stack.config);
-    const users = async () => {
-      const sql = demoSql(stack.config);
-      try {
-        return (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`)[0]!.n;
-      } finally {
-        await sql.end({ timeout: 2 });
-      }
-    };
-    const before = await users();
-    expect(before).toBeGreaterThanOrEqual(300);
-    copyFileSync(path.join(stack.workDir, 'docker-compose.demo.yml'), path.join(other.workDir, 'docker-compose.demo.yml'));
-    copyFileSync(path.join(stack.workDir, '.env.demo'), path.join(other.workDir, '.env.demo'));
-    const r = await rehearse(other, ['demo', '--down', '--yes']);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/docker-compose\.demo\.yml was written for project rehearse-test-ft-other first: its project is "rehearse-test-ft-faults-demo"/);
-    expect(r.stdout).toBe('Nothing to remove: project rehearse-test-ft-other has no demo container or volume.\n');
-    expect(r.stdout).not.toMatch(/removed/);
-    // This project's demo: container running, volume there, same data.
-    expect(await docker(['inspect', '-f', '{{.State.Status}}', names.container])).toBe('running');
-    expect(await docker(['volume', 'inspect', '-f', '{{.Name}}', names.volume])).toBe(names.volume);
-    expect(await users()).toBe(before);
-    expect(readFileSync(path.join(other.workDir, 'docker-compose.demo.yml'), 'utf8')).toMatch(/^name: rehearse-test-ft-other-demo$/m);
-  });
-
-  it('`down --volumes` under another project refuses this project\'s compose file and stops nothing', async () => {
-    const running = (await listStackContainers(dockerClient(), stack.config)).filter((c) => c.state === 'running').map((c) => c.name).sort();
-    expect(running.length).toBeGreaterThanOrEqual(4);
-    copyFileSync(path.join(stack.workDir, 'docker-compose.staging.yml'), path.join(other.workDir, 'docker-compose.staging.yml'));
-    const r = await rehearse(other, ['down', '--volumes', '--yes']);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/docker-compose\.staging\.yml is not this project's \(rehearse-test-ft-other-staging\): its project is "rehearse-test-ft-faults-staging"/);
-    expect(r.stderr).toMatch(/Nothing was stopped or removed/);
-    expect((await listStackContainers(dockerClient(), stack.config)).filter((c) => c.state === 'running').map((c) => c.name).sort()).toEqual(running);
-    for (const volume of [stack.config.volumes.postgres, stack.config.volumes.redis]) expect(await docker(['volume', 'inspect', '-f', '{{.Name}}', volume])).toBe(volume);
-  });
-});
-
 describe('smaller items', () => {
   it('`setup` puts a world-readable staging.key back to 0600', async () => {
     const key = path.join(stack.workDir, 'nginx', 'ssl-staging', 'staging.key');
@@ -203,5 +163,52 @@ describe('smaller items', () => {
       expect(r.stderr).toContain(`workDir = "${dir}" (from REHEARSE_WORK_DIR) is the root or a system folder`);
     }
     expect(existsSync('/etc/.rehearse.lock')).toBe(false);
+  });
+});
+
+describe('commands act on their own project only', () => {
+  it('`demo --down` under another project, with this project\'s docker-compose.demo.yml in its folder, touches nothing of this project', async () => {
+    const names = demoNames(stack.config);
+    const users = async () => {
+      const sql = demoSql(stack.config);
+      try {
+        return (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users`)[0]!.n;
+      } finally {
+        await sql.end({ timeout: 2 });
+      }
+    };
+    const before = await users();
+    expect(before).toBeGreaterThanOrEqual(300);
+    copyFileSync(path.join(stack.workDir, 'docker-compose.demo.yml'), path.join(other.workDir, 'docker-compose.demo.yml'));
+    copyFileSync(path.join(stack.workDir, '.env.demo'), path.join(other.workDir, '.env.demo'));
+    const r = await rehearse(other, ['demo', '--down', '--yes']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/docker-compose\.demo\.yml was written for project rehearse-test-ft-other first: its project is "rehearse-test-ft-faults-demo"/);
+    expect(r.stdout).toBe('Nothing to remove: project rehearse-test-ft-other has no demo container or volume.');
+    expect(r.stdout).not.toMatch(/removed/);
+    // This project's demo: container running, volume there, same data.
+    expect(await docker(['inspect', '-f', '{{.State.Status}}', names.container])).toBe('running');
+    expect(await docker(['volume', 'inspect', '-f', '{{.Name}}', names.volume])).toBe(names.volume);
+    expect(await users()).toBe(before);
+    expect(readFileSync(path.join(other.workDir, 'docker-compose.demo.yml'), 'utf8')).toMatch(/^name: rehearse-test-ft-other-demo$/m);
+
+    // Its own project's demo: "removed" only for what the engine no longer has.
+    const own = await rehearse(stack, ['demo', '--down', '--yes']);
+    expect(own.exitCode, own.stderr).toBe(0);
+    expect(own.stdout).toBe(`Demo production of project rehearse-test-ft-faults removed: container ${names.container}, volume ${names.volume} (its data) (checked: gone).`);
+    await expect(docker(['inspect', names.container])).rejects.toThrow();
+    await expect(docker(['volume', 'inspect', names.volume])).rejects.toThrow();
+  });
+
+  it('`down --volumes` under another project refuses this project\'s compose file and stops nothing', async () => {
+    const running = (await listStackContainers(dockerClient(), stack.config)).filter((c) => c.state === 'running').map((c) => c.name).sort();
+    expect(running.length).toBeGreaterThanOrEqual(4);
+    copyFileSync(path.join(stack.workDir, 'docker-compose.staging.yml'), path.join(other.workDir, 'docker-compose.staging.yml'));
+    const r = await rehearse(other, ['down', '--volumes', '--yes']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/docker-compose\.staging\.yml is not this project's \(rehearse-test-ft-other-staging\): its project is "rehearse-test-ft-faults-staging"/);
+    expect(r.stderr).toMatch(/Nothing was stopped or removed/);
+    expect((await listStackContainers(dockerClient(), stack.config)).filter((c) => c.state === 'running').map((c) => c.name).sort()).toEqual(running);
+    for (const volume of [stack.config.volumes.postgres, stack.config.volumes.redis]) expect(await docker(['volume', 'inspect', '-f', '{{.Name}}', volume])).toBe(volume);
   });
 });

@@ -11,11 +11,12 @@ import { runMigrate } from './migrate.js';
 import { runSetup } from './setup.js';
 import { runValidate } from './validate.js';
 
-export async function runAll(config: Config, opts: { flags: GlobalFlags; mode: OutputMode; signal: AbortSignal }): Promise<void> {
+export async function runAll(config: Config, opts: { flags: GlobalFlags; mode: OutputMode; signal: AbortSignal; onStagingUp?: () => Promise<void> }): Promise<void> {
   const json = !!opts.flags.json;
   const step = (n: number, title: string) => process.stderr.write(`\n━━ Step ${n} of 5 · ${title}\n`);
   step(1, 'Staging stack');
   await runSetup(config, { mode: opts.mode, signal: opts.signal, regenerateCerts: false });
+  await opts.onStagingUp?.();
   if (!config.production.url) {
     process.stderr.write('\nNo production is configured (PRODUCTION_DATABASE_URL): using the built-in demo production.\n');
     await runDemo(config, { users: config.demo.users, seed: config.demo.seed, reload: false, json, signal: opts.signal });

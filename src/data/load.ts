@@ -1,15 +1,19 @@
-// Loads a planned subset into staging in ONE staging transaction: (re)create the app schema from
-// production's dump, drop the foreign keys, empty the app tables, stream every table with COPY
-// (production → anonymizer → staging), re-create the foreign keys (which re-validates them), and
-// reset sequences. Any failure rolls the whole transaction back: staging is exactly as before.
+// Loads a planned subset into staging in ONE staging transaction: (re)create the app schemas from
+// production's dump (extensions first, in their schemas), drop the foreign keys, switch the app's
+// own triggers off, empty the app tables, stream every table with COPY (production → anonymizer →
+// staging), switch the triggers back to their own state, re-create the foreign keys (which
+// re-validates them), reset sequences and refresh materialized views. Any failure rolls the whole
+// transaction back. One abort (Ctrl-C) cancels the running statement and ends the COPY streams.
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type postgres from 'postgres';
 import { createCopyTransform, createRowAnonymizer, createTransformers, type AnonymizeRules, type ColumnStats } from '../anonymize/index.js';
 import { UserError } from '../errors.js';
 import { resumeStalledSockets } from '../pg-connect.js';
-import type { ReadOnlyTx } from '../production.js';
+import { cancelBackend, type ReadOnlyTx } from '../production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
 import { selectionPredicates, type SubsetPlan } from '../subset/planner.js';
+import { prepareSchemaSql, type ProductionSchemaFacts } from './schema-copy.js';
 
 export interface TableLoad {
   table: string;
@@ -25,19 +29,32 @@ export interface LoadResult {
   ms: number;
   anonymizeMs: number;
   peakBufferedChars: number;
+  materializedViewsRefreshed: string[];
 }
 
 export interface LoadOptions {
   schemas: string[];
   /** The production schema dump to apply, or undefined when the app's migrations made the schema. */
   schemaSql?: string;
-  extensions: string[];
+  /** What the dump of the app schemas does not carry (extensions, roles named by policies, sequence positions). */
+  facts?: ProductionSchemaFacts;
   rules: AnonymizeRules;
   secret: string;
   signal?: AbortSignal;
   onTable?: (progress: { table: string; index: number; total: number; rows: number; rowsPerSecond: number; done: boolean }) => void;
   /** For tests: throw after loading this table (proves the rollback). */
   failAfterTable?: string;
+}
+
+/** A row (or statement) staging refused, described by the error's fields only: never a value. */
+export class StagingRejectedError extends Error {
+  constructor(
+    message: string,
+    readonly fields: { table?: string; column?: string; constraint?: string; code?: string; line?: number },
+  ) {
+    super(message);
+    this.name = 'StagingRejectedError';
+  }
 }
 
 const copyColumns = (shape: DbShape, table: string) => shape.tables.get(table)!.columns.filter((c) => !c.generated);
@@ -49,101 +66,234 @@ export async function loadSubset(staging: postgres.Sql, production: ReadOnlyTx, 
   const columns: Record<string, ColumnStats> = {};
   let anonymizeMs = 0;
   let peakBufferedChars = 0;
+  let materializedViewsRefreshed: string[] = [];
+  opts.signal?.throwIfAborted();
 
-  await staging.begin(async (tx) => {
-    await tx.unsafe(`SET LOCAL lock_timeout = '15s'`);
-    if (opts.schemaSql !== undefined) {
-      for (const schema of opts.schemas) await tx.unsafe(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-      // pg_dump creates the schemas it was asked for when it names them; create the others.
-      for (const schema of opts.schemas) {
-        if (!new RegExp(`^CREATE SCHEMA (${quoteIdent(schema).replace(/"/g, '"?')});`, 'm').test(opts.schemaSql.replace(/"/g, ''))) await tx.unsafe(`CREATE SCHEMA ${quoteIdent(schema)}`);
-      }
-      for (const ext of opts.extensions) await tx.unsafe(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(ext)}`);
-      await tx.unsafe(opts.schemaSql);
-      // pg_dump empties search_path for its own safety; give the session back its default.
-      await tx.unsafe(`SET LOCAL search_path = "$user", public`);
-    }
-    const stagingShape = await introspect(tx, opts.schemas);
-    for (const table of plan.loadOrder) {
-      const missing = copyColumns(prodShape, table).filter((c) => !stagingShape.tables.get(table)?.columns.some((s) => s.name === c.name));
-      if (!stagingShape.tables.has(table) || missing.length) {
-        throw new UserError(`Staging has no ${stagingShape.tables.has(table) ? `column(s) ${missing.map((c) => c.name).join(', ')} in` : 'table'} "${table}" that production has.`, {
-          tryThis: 'Run the app\'s migrations in staging first, or set data.schemaSource to "production" to copy production\'s schema.',
-        });
-      }
-    }
-    // Foreign keys go while rows arrive (in any order, cycles included) and come back at the end,
-    // where re-adding them validates every reference in one pass.
-    for (const fk of stagingShape.foreignKeys) await tx.unsafe(`ALTER TABLE ${stagingShape.tables.get(fk.child)!.qualified} DROP CONSTRAINT ${quoteIdent(fk.name)}`);
-    const appTables = [...stagingShape.tables.values()].map((t) => t.qualified);
-    if (appTables.length) await tx.unsafe(`TRUNCATE ${appTables.join(', ')}`);
-
-    for (const [index, table] of plan.loadOrder.entries()) {
+  let stagingPid: number | undefined;
+  // The load's statement is cancelled from the pool's other connection: its error ends the
+  // transaction (rolled back) however long the statement would have run.
+  const onAbort = () => void (stagingPid !== undefined && cancelBackend(staging, stagingPid));
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let current: { table: string; column?: string } | undefined;
+  try {
+    await staging.begin(async (tx) => {
+      [{ pid: stagingPid }] = (await tx`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
+      await tx.unsafe(`SET LOCAL lock_timeout = '15s'`);
+      if (opts.schemaSql !== undefined) await applySchema(tx, opts.schemas, opts.schemaSql, opts.facts);
       opts.signal?.throwIfAborted();
-      const t = prodShape.tables.get(table)!;
-      const cols = copyColumns(prodShape, table);
-      const colList = cols.map((c) => quoteIdent(c.name)).join(', ');
-      const anonymizer = createRowAnonymizer(table, cols, opts.rules, opts.secret, { transformers, uniqueColumns: t.uniqueKeys.filter((k) => k.length === 1).map((k) => k[0]!).concat(t.primaryKey.length === 1 ? [t.primaryKey[0]!] : []) });
-      const tableStarted = performance.now();
-      let rows = 0;
-      let bytes = 0;
-      const predicates = selectionPredicates(prodShape, plan, table);
-      if (predicates.length) {
-        const target = await tx.unsafe(`COPY ${t.qualified} (${colList}) FROM STDIN`).writable();
-        const orderBy = t.primaryKey.length ? ` ORDER BY ${t.primaryKey.map(quoteIdent).join(', ')}` : '';
-        const transform = createCopyTransform(anonymizer, {
-          ...(opts.signal ? { signal: opts.signal } : {}),
-          onProgress: (n) => {
-            const seconds = (performance.now() - tableStarted) / 1000;
-            opts.onTable?.({ table, index, total: plan.loadOrder.length, rows: rows + n, rowsPerSecond: seconds > 0 ? (rows + n) / seconds : 0, done: false });
-          },
-        });
-        // One production COPY per batch of keys, all into the one staging COPY.
-        await pipeline(
-          async function* () {
-            for (const where of predicates) {
-              const source = await production.unsafe(`COPY (SELECT ${colList} FROM ${t.qualified} WHERE ${where}${orderBy}) TO STDOUT`).readable();
-              for await (const chunk of source) yield chunk as Buffer;
-              resumeStalledSockets();
-            }
-          },
-          transform,
-          target,
-        );
-        rows = transform.stats.rows;
-        bytes = transform.stats.bytesOut;
-        anonymizeMs += transform.stats.timeMs;
-        peakBufferedChars = Math.max(peakBufferedChars, transform.stats.peakBufferedChars);
-        for (const [column, s] of Object.entries(anonymizer.stats.columns)) columns[`${table}.${column}`] = s;
-        tables.push({ table, rows, bytes, ms: Math.round(performance.now() - tableStarted), anonymizeMs: Math.round(transform.stats.timeMs) });
-      } else {
-        tables.push({ table, rows: 0, bytes: 0, ms: 0, anonymizeMs: 0 });
+      const stagingShape = await introspect(tx, opts.schemas);
+      for (const table of plan.loadOrder) {
+        const missing = copyColumns(prodShape, table).filter((c) => !stagingShape.tables.get(table)?.columns.some((s) => s.name === c.name));
+        if (!stagingShape.tables.has(table) || missing.length) {
+          throw new UserError(`Staging has no ${stagingShape.tables.has(table) ? `column(s) ${missing.map((c) => c.name).join(', ')} in` : 'table'} "${table}" that production has.`, {
+            tryThis: 'Run the app\'s migrations in staging first, or set data.schemaSource to "production" to copy production\'s schema.',
+          });
+        }
       }
-      const seconds = (performance.now() - tableStarted) / 1000;
-      opts.onTable?.({ table, index, total: plan.loadOrder.length, rows, rowsPerSecond: seconds > 0 ? rows / seconds : 0, done: true });
-      if (opts.failAfterTable === table) throw new Error(`injected failure after loading ${table}`);
-    }
+      // Foreign keys go while rows arrive (in any order, cycles included) and come back at the end,
+      // where re-adding them validates every reference in one pass.
+      for (const fk of stagingShape.foreignKeys) await tx.unsafe(`ALTER TABLE ${stagingShape.tables.get(fk.child)!.qualified} DROP CONSTRAINT ${quoteIdent(fk.name)}`);
+      // The app's triggers must not change (or add) rows while production's rows arrive.
+      const triggers = await userTriggers(tx, opts.schemas);
+      for (const t of triggers) await tx.unsafe(`ALTER TABLE ${t.tbl} DISABLE TRIGGER ${quoteIdent(t.name)}`);
+      const appTables = [...stagingShape.tables.values()].map((t) => t.qualified);
+      if (appTables.length) await tx.unsafe(`TRUNCATE ${appTables.join(', ')}`);
 
-    for (const fk of stagingShape.foreignKeys) {
-      await tx.unsafe(`ALTER TABLE ${stagingShape.tables.get(fk.child)!.qualified} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`);
+      for (const [index, table] of plan.loadOrder.entries()) {
+        opts.signal?.throwIfAborted();
+        current = { table };
+        const t = prodShape.tables.get(table)!;
+        const cols = copyColumns(prodShape, table);
+        const colList = cols.map((c) => quoteIdent(c.name)).join(', ');
+        const anonymizer = createRowAnonymizer(table, cols, opts.rules, opts.secret, { transformers, uniqueColumns: t.uniqueKeys.filter((k) => k.length === 1).map((k) => k[0]!).concat(t.primaryKey.length === 1 ? [t.primaryKey[0]!] : []) });
+        const tableStarted = performance.now();
+        let rows = 0;
+        let bytes = 0;
+        const predicates = selectionPredicates(prodShape, plan, table);
+        if (predicates.length) {
+          const target = await copyIn(tx, `COPY ${t.qualified} (${colList}) FROM STDIN`);
+          const orderBy = t.primaryKey.length ? ` ORDER BY ${t.primaryKey.map(quoteIdent).join(', ')}` : '';
+          const transform = createCopyTransform(anonymizer, {
+            onProgress: (n) => {
+              const seconds = (performance.now() - tableStarted) / 1000;
+              opts.onTable?.({ table, index, total: plan.loadOrder.length, rows: rows + n, rowsPerSecond: seconds > 0 ? (rows + n) / seconds : 0, done: false });
+            },
+          });
+          // One production COPY per batch of keys, all into the one staging COPY. The pipeline's
+          // signal destroys all three streams on abort, wherever backpressure holds them.
+          await pipeline(
+            async function* () {
+              for (const where of predicates) {
+                const source = await production.unsafe(`COPY (SELECT ${colList} FROM ${t.qualified} WHERE ${where}${orderBy}) TO STDOUT`).readable();
+                for await (const chunk of source) yield chunk as Buffer;
+                resumeStalledSockets();
+              }
+            },
+            transform,
+            target,
+            ...((opts.signal ? [{ signal: opts.signal }] : []) as []),
+          );
+          rows = transform.stats.rows;
+          bytes = transform.stats.bytesOut;
+          anonymizeMs += transform.stats.timeMs;
+          peakBufferedChars = Math.max(peakBufferedChars, transform.stats.peakBufferedChars);
+          for (const [column, s] of Object.entries(anonymizer.stats.columns)) columns[`${table}.${column}`] = s;
+          tables.push({ table, rows, bytes, ms: Math.round(performance.now() - tableStarted), anonymizeMs: Math.round(transform.stats.timeMs) });
+        } else {
+          tables.push({ table, rows: 0, bytes: 0, ms: 0, anonymizeMs: 0 });
+        }
+        const seconds = (performance.now() - tableStarted) / 1000;
+        opts.onTable?.({ table, index, total: plan.loadOrder.length, rows, rowsPerSecond: seconds > 0 ? rows / seconds : 0, done: true });
+        if (opts.failAfterTable === table) throw new Error(`injected failure after loading ${table}`);
+      }
+      current = undefined;
+
+      for (const t of triggers) await tx.unsafe(`ALTER TABLE ${t.tbl} ${ENABLE[t.enabled] ?? 'ENABLE'} TRIGGER ${quoteIdent(t.name)}`);
+      for (const fk of stagingShape.foreignKeys) {
+        opts.signal?.throwIfAborted();
+        current = { table: fk.child };
+        await tx.unsafe(`ALTER TABLE ${stagingShape.tables.get(fk.child)!.qualified} ADD CONSTRAINT ${quoteIdent(fk.name)} ${fk.definition}`);
+      }
+      current = undefined;
+      await resetSequences(tx, opts.schemas, opts.facts?.sequences ?? []);
+      materializedViewsRefreshed = await refreshMaterializedViews(tx, opts.schemas, opts.facts?.unpopulatedViews ?? []);
+    });
+  } catch (error) {
+    if (opts.signal?.aborted) throw opts.signal.reason ?? error;
+    const described = describeStagingError(error, current);
+    // A CHECK names no column: staging's catalog says which columns the constraint reads.
+    if (described instanceof StagingRejectedError && described.fields.constraint && !described.fields.column && described.fields.table) {
+      const columns = await constraintColumns(staging, opts.schemas, described.fields.table, described.fields.constraint).catch(() => []);
+      if (columns.length) throw describeStagingError(error, current, columns.join(', '));
     }
-    await resetSequences(tx, opts.schemas);
-  });
-  return { tables, columns, ms: Math.round(performance.now() - started), anonymizeMs: Math.round(anonymizeMs), peakBufferedChars };
+    throw described;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  return { tables, columns, ms: Math.round(performance.now() - started), anonymizeMs: Math.round(anonymizeMs), peakBufferedChars, materializedViewsRefreshed };
 }
 
-/** Every sequence owned by an app column continues after the highest loaded value. */
-async function resetSequences(tx: postgres.TransactionSql, schemas: string[]): Promise<void> {
+/**
+ * `COPY … FROM STDIN` as a Writable that fails with the server's error. postgres.js resolves the
+ * COPY query with the stream, so an error the server sends later (a rejected row) rejects a promise
+ * that has already settled: nobody hears it, and when the last chunk was already written the
+ * stream's final() waits for a CommandComplete that never comes. That was the hang. Here the error
+ * destroys the stream, which fails the pipeline at once.
+ */
+async function copyIn(tx: postgres.TransactionSql, statement: string): Promise<Writable> {
+  const query = tx.unsafe(statement) as unknown as { reject: (error: Error) => void; writable: () => Promise<Writable> };
+  let stream: Writable | undefined;
+  const reject = query.reject;
+  query.reject = (error) => {
+    stream?.destroy(error);
+    reject(error);
+  };
+  stream = await query.writable();
+  return stream;
+}
+
+/** Everything staging said, minus any value: only the error's fields and its message up to a quoted value. */
+export function describeStagingError(error: unknown, where?: { table: string }, constraintColumns?: string): Error {
+  if (error instanceof UserError) return error;
+  const e = error as { name?: string; code?: string; severity?: string; message?: string; detail?: string; where?: string; table_name?: string; column_name?: string; constraint_name?: string; schema_name?: string };
+  if (e?.name !== 'PostgresError' || !e.severity) return error as Error;
+  // A COPY's context reads `COPY users, line 3, column email: "<value>"`: keep table, line and column.
+  const copyContext = /^COPY ([^,]+), line (\d+)(?:, column ([^:\n]+))?/.exec(e.where ?? '');
+  // A unique violation's detail reads `Key (email)=(<value>) already exists.`: keep the columns.
+  const keyColumns = /^Key \((.+?)\)=\(/.exec(e.detail ?? '')?.[1];
+  const table = e.table_name ?? copyContext?.[1] ?? where?.table;
+  const column = e.column_name ?? copyContext?.[3] ?? keyColumns ?? constraintColumns;
+  const line = copyContext ? Number(copyContext[2]) : undefined;
+  const message = (e.message ?? '').replace(/:\s*".*$/s, '').replace(/\s*Failing row contains.*$/s, '');
+  const parts = [
+    table && `table "${table}"${line ? ` (row ${line} of its COPY)` : ''}`,
+    column && `column "${column}"`,
+    e.constraint_name && `constraint "${e.constraint_name}"`,
+  ].filter(Boolean);
+  return new StagingRejectedError(`staging refused ${parts.length ? parts.join(', ') : 'a statement'}: ${message} (SQLSTATE ${e.code})`, {
+    ...(table ? { table } : {}),
+    ...(column ? { column } : {}),
+    ...(e.constraint_name ? { constraint: e.constraint_name } : {}),
+    ...(e.code ? { code: e.code } : {}),
+    ...(line ? { line } : {}),
+  });
+}
+
+/** Drops and re-creates the app schemas from production's dump: extensions (and roles policies name) first. */
+async function applySchema(tx: postgres.TransactionSql, schemas: string[], schemaSql: string, facts: ProductionSchemaFacts | undefined): Promise<void> {
+  for (const schema of schemas) await tx.unsafe(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+  // The schemas are made here, not by the dump (prepareSchemaSql took its CREATE SCHEMA lines out),
+  // so extensions can go into them before the tables that use their types and functions.
+  for (const schema of schemas) await tx.unsafe(`CREATE SCHEMA ${quoteIdent(schema)}`);
+  for (const ext of facts?.extensions ?? []) {
+    await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(ext.schema)}`);
+    await tx.unsafe(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(ext.name)} WITH SCHEMA ${quoteIdent(ext.schema)}`);
+  }
+  // Policies name roles (TO app_reader); a role staging lacks is made, without login, in this transaction.
+  for (const role of facts?.roles ?? []) {
+    await tx.unsafe(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ${literal(role)}) THEN CREATE ROLE ${quoteIdent(role)} NOLOGIN; END IF; END $$`);
+  }
+  await tx.unsafe(prepareSchemaSql(schemaSql, schemas));
+  // pg_dump empties search_path for its own safety; give the session back its default.
+  await tx.unsafe(`SET LOCAL search_path = "$user", public`);
+}
+
+async function constraintColumns(staging: postgres.Sql, schemas: string[], table: string, constraint: string): Promise<string[]> {
+  const rows = (await staging`
+    SELECT a.attname AS name FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)
+    WHERE k.conname = ${constraint} AND c.relname = ${table} AND n.nspname = ANY(${schemas}) ORDER BY a.attnum`) as unknown as Array<{ name: string }>;
+  return rows.map((r) => r.name);
+}
+
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+const ENABLE: Record<string, string> = { O: 'ENABLE', A: 'ENABLE ALWAYS', R: 'ENABLE REPLICA' };
+
+/** The app's own enabled triggers (not the ones PostgreSQL makes for constraints), with their state. */
+async function userTriggers(tx: postgres.TransactionSql, schemas: string[]) {
+  return (await tx.unsafe(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS tbl, t.tgname AS name, t.tgenabled AS enabled
+     FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND n.nspname = ANY($1::text[]) AND c.relkind IN ('r', 'p')
+     ORDER BY c.relispartition, c.oid, t.tgname`,
+    [schemas],
+  )) as unknown as Array<{ tbl: string; name: string; enabled: string }>;
+}
+
+/** Sequences owned by an app column continue after the highest loaded value; the others take production's position. */
+async function resetSequences(tx: postgres.TransactionSql, schemas: string[], production: ProductionSchemaFacts['sequences']): Promise<void> {
   const owned = (await tx.unsafe(
     `SELECT format('%I.%I', sn.nspname, s.relname) AS seq, format('%I.%I', tn.nspname, t.relname) AS tbl, quote_ident(a.attname) AS col
      FROM pg_depend d
      JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' JOIN pg_namespace sn ON sn.oid = s.relnamespace
      JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
-     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND tn.nspname = ANY($1)`,
+     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND tn.nspname = ANY($1::text[])`,
     [schemas],
   )) as unknown as Array<{ seq: string; tbl: string; col: string }>;
   for (const o of owned) {
     await tx.unsafe(`SELECT setval('${o.seq.replace(/'/g, "''")}', coalesce((SELECT max(${o.col}) FROM ${o.tbl}), 1), (SELECT max(${o.col}) FROM ${o.tbl}) IS NOT NULL)`);
   }
+  const ownedNames = new Set(owned.map((o) => o.seq));
+  for (const s of production) {
+    if (ownedNames.has(s.seq) || s.lastValue === null) continue;
+    await tx.unsafe(`SELECT setval(${literal(s.seq)}, ${literal(s.lastValue)}::bigint, true)`);
+  }
+}
+
+/** Refreshes, in creation order, every materialized view production has populated; returns their names. */
+async function refreshMaterializedViews(tx: postgres.TransactionSql, schemas: string[], unpopulated: string[]): Promise<string[]> {
+  const views = (await tx.unsafe(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'm' AND n.nspname = ANY($1::text[]) ORDER BY c.oid`,
+    [schemas],
+  )) as unknown as Array<{ name: string }>;
+  const refreshed: string[] = [];
+  for (const v of views) {
+    if (unpopulated.includes(v.name)) continue;
+    await tx.unsafe(`REFRESH MATERIALIZED VIEW ${v.name}`);
+    refreshed.push(v.name);
+  }
+  return refreshed;
 }

@@ -2,11 +2,13 @@
 // any foreign key, every constraint validated, no production PII value in staging (leak scan),
 // and test users available per role.
 import type postgres from 'postgres';
-import { ruleNameOf, type AnonymizeRules, findRule } from '../anonymize/index.js';
+import type { AnonymizeRules, PiiProposal } from '../anonymize/index.js';
 import type { ReadOnlyTx } from '../production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
-import { tupleMatch, type SeedOptions, type SubsetPlan } from '../subset/planner.js';
-import { arrayLiteral, sqlString } from '../subset/sql-literals.js';
+import type { SeedOptions, SubsetPlan } from '../subset/planner.js';
+import { uncoveredPii } from './guards.js';
+import { describeLeaks, scanForLeaks } from './leak-scan.js';
+import { KIND_WORDS, type PiiKind } from './pii-dictionary.js';
 
 export interface CheckResult {
   name: string;
@@ -15,12 +17,7 @@ export interface CheckResult {
   data?: unknown;
 }
 
-const BATCH = 2000;
-const SEP = '\u0001';
-const WHOLE_VALUE_RULES = new Set(['email', 'name', 'firstName', 'lastName', 'phone', 'ip', 'token', 'secret', 'dateOfBirth', 'city', 'postalCode', 'url']);
-const HIGH_ENTROPY_RULES = new Set(['email', 'token', 'secret', 'url']);
-
-export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, prodShape: DbShape, plan: SubsetPlan, opts: { schemas: string[]; rules: AnonymizeRules; seed: SeedOptions; stagingEmailDomain: string }): Promise<CheckResult[]> {
+export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, prodShape: DbShape, plan: SubsetPlan, opts: { schemas: string[]; rules: AnonymizeRules; seed: SeedOptions; stagingEmailDomain: string; proposals?: PiiProposal[]; signal?: AbortSignal }): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const shape = await introspect(staging, opts.schemas);
 
@@ -53,78 +50,18 @@ export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, 
   )) as unknown as Array<{ tbl: string; conname: string }>;
   results.push({ name: 'every constraint is validated', ok: invalid.length === 0, detail: invalid.length ? invalid.map((c) => `${c.tbl}.${c.conname}`).join(', ') : 'all valid' });
 
-  // 4a. Leak scan by value, for every column whose rule replaces the whole value:
-  //  - row by row: no staging row kept its own production value (every such column, every table with a key);
-  //  - across rows: for high-entropy identifiers (e-mails, tokens, URLs), no staging value exists
-  //    anywhere in that production column. Dates, names or fake phone numbers can coincide with
-  //    someone else's by chance, so for those only the row-by-row check is meaningful.
-  // Rules that rewrite only parts of a value (free text, JSON, addresses, user agents) are left to 4b.
-  const leaks: Record<string, number> = {};
-  let scanned = 0;
-  for (const t of prodShape.tables.values()) {
-    const key = t.schema === 'public' ? t.name : `${t.schema}.${t.name}`;
-    const pk = t.primaryKey;
-    for (const col of t.columns) {
-      const rule = findRule(opts.rules, key, col.name);
-      if (!rule || !WHOLE_VALUE_RULES.has(ruleNameOf(rule))) continue;
-      const c = quoteIdent(col.name);
-      let hits = 0;
-      if (pk.length) {
-        // Streamed from staging a batch at a time; production is looked up by its typed key, so by index.
-        const keySelect = pk.map((k, i) => `${quoteIdent(k)}::text AS k${i}`).join(', ');
-        const keyOf = (r: Record<string, string | null>) => pk.map((_, i) => r[`k${i}`]);
-        for await (const rows of staging.unsafe(`SELECT ${keySelect}, ${c}::text AS v FROM ${t.qualified} WHERE ${c} IS NOT NULL`).cursor(BATCH)) {
-          scanned += rows.length;
-          const prod = await production.unsafe(`SELECT ${keySelect}, ${c}::text AS v FROM ${t.qualified} WHERE ${tupleMatch(t, pk, rows.map(keyOf))}`);
-          const original = new Map(prod.map((r) => [keyOf(r).join(SEP), r.v]));
-          hits += rows.filter((r) => original.get(keyOf(r).join(SEP)) === r.v).length;
-        }
-      }
-      if (HIGH_ENTROPY_RULES.has(ruleNameOf(rule))) {
-        for await (const rows of staging.unsafe(`SELECT DISTINCT ${c}::text AS v FROM ${t.qualified} WHERE ${c} IS NOT NULL`).cursor(BATCH)) {
-          if (!pk.length) scanned += rows.length;
-          const [row] = (await production.unsafe(`SELECT count(*)::int AS n FROM ${t.qualified} WHERE ${c}::text = ANY(${sqlString(arrayLiteral(rows.map((r) => r.v as string)))}::text[])`)) as unknown as Array<{ n: number }>;
-          hits += row!.n;
-        }
-      }
-      if (hits) leaks[`${key}.${col.name}`] = hits;
-    }
-  }
-  // 4b. No production e-mail address anywhere in any text, JSON or array column of staging.
-  const foreign = new Set<string>();
-  for (const t of shape.tables.values()) {
-    const textual = t.columns.filter((c) => ['text', 'character varying', 'json', 'jsonb', 'ARRAY', 'citext'].includes(c.dataType) || ['text', 'varchar', 'json', 'jsonb', 'citext', '_text', '_varchar'].includes(c.udtName));
-    for (const col of textual) {
-      // Staging's own addresses are filtered out in SQL: there is one per user, and only the others matter.
-      const rows = (await staging.unsafe(
-        `SELECT DISTINCT lower(m[1]) AS email FROM ${t.qualified}, regexp_matches(${quoteIdent(col.name)}::text, '([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,})', 'g') AS m
-         WHERE right(lower(m[1]), length($1)) <> $1`,
-        [`@${opts.stagingEmailDomain.toLowerCase()}`],
-      )) as unknown as Array<{ email: string }>;
-      for (const r of rows) foreign.add(r.email);
-    }
-  }
-  let productionEmails = 0;
-  if (foreign.size) {
-    // Any non-staging address found is looked up in production, in every column that holds e-mails.
-    const list = [...foreign];
-    for (const t of prodShape.tables.values()) {
-      for (const col of t.columns.filter((c) => ['text', 'varchar', 'citext', 'jsonb', 'json', '_text'].includes(c.udtName))) {
-        for (let i = 0; i < list.length; i += BATCH) {
-          const [row] = (await production.unsafe(`SELECT count(*)::int AS n FROM ${t.qualified} WHERE lower(${quoteIdent(col.name)}::text) LIKE ANY (SELECT '%' || e || '%' FROM unnest(${sqlString(arrayLiteral(list.slice(i, i + BATCH)))}::text[]) e)`)) as unknown as Array<{ n: number }>;
-          productionEmails += row!.n;
-        }
-      }
-    }
-  }
-  const leakCount = Object.values(leaks).reduce((s, n) => s + n, 0) + productionEmails;
+  // 4. Leak scan: production's PII dictionary (whole production) against every text-like staging column.
+  const proposals = opts.proposals ?? (await uncoveredPii(production, prodShape, opts.rules)).proposals;
+  const scan = await scanForLeaks(staging, production, prodShape, { schemas: opts.schemas, rules: opts.rules, proposals, stagingEmailDomain: opts.stagingEmailDomain, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const d = scan.dictionary;
+  const capped = d.capped ? `; dictionary capped at ${d.capped.limit.toLocaleString('en-US')} entries, so ${d.capped.columnsNotFullyRead.join(', ')} were not read to the end` : '';
   results.push({
     name: 'leak scan: no production PII value in staging',
-    ok: leakCount === 0,
-    detail: leakCount
-      ? `${Object.entries(leaks).map(([k, v]) => `${k} (${v})`).join(', ')}${productionEmails ? `; ${productionEmails} production e-mail match(es) in free text` : ''}`
-      : `${scanned} replaced values checked against production (row by row; e-mails, tokens and URLs across all rows); ${foreign.size} non-staging e-mail-like strings, none from production`,
-    data: { leaks, nonStagingEmails: foreign.size, productionEmailMatches: productionEmails },
+    ok: scan.total === 0,
+    detail: scan.total
+      ? `${scan.total} row(s) hold production PII: ${describeLeaks(scan)}${capped}`
+      : `${scan.columnsScanned} text columns searched for ${d.entries.toLocaleString('en-US')} hashed values from ${d.columns} production PII columns (${Object.entries(d.byKind).map(([k, n]) => `${n} ${KIND_WORDS[k as PiiKind]}`).join(', ')}): none found${capped}`,
+    data: scan,
   });
 
   // 5. Test users per role.

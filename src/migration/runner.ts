@@ -318,6 +318,10 @@ async function stateAfterFailure(db: postgres.ReservedSql, m: MigrationFolder, b
  * On failure or cancel after some batches committed, reverses that run from the log first.
  */
 export async function runPhase(phase: PhaseName, opts: PhaseOptions): Promise<PhaseResult> {
+  const m = opts.migration;
+  if ([...m.up.prelude.flat(), ...m.up.body, ...m.down.body].some((s) => /^\s*--\s*@rehearse:(if|elif|else|end)\b/m.test(s))) {
+    throw new Error(`${m.name} still holds @rehearse:if lines: fit it to the database with adaptMigration before running it`);
+  }
   const conn = await reserve(opts.sql);
   opts.onBackend?.(conn.pid);
   const runner = new PhaseRunner(opts, conn, phase);

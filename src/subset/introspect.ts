@@ -82,7 +82,8 @@ export async function introspect(sql: postgres.Sql | postgres.TransactionSql, sc
     FROM pg_constraint k
     JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
     JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace
-    WHERE k.contype = 'f' AND cn.nspname = ANY(${schemas})
+    -- A foreign key of (or to) a partitioned table has a clone per partition: the original stands for them all.
+    WHERE k.contype = 'f' AND k.conparentid = 0 AND cn.nspname = ANY(${schemas})
     ORDER BY cn.nspname, c.relname, k.conname`;
 
   const tables = new Map<string, TableInfo>();

@@ -2,6 +2,7 @@
 // closes the selection over the foreign-key graph: rows that reference chosen rows (capped per
 // parent) and every row that chosen rows reference, so every foreign key in staging is satisfied.
 // Runs inside the production snapshot transaction; reads only.
+import { isDeepStrictEqual } from 'node:util';
 import type postgres from 'postgres';
 import { UserError } from '../errors.js';
 import { quoteIdent, type DbShape, type ForeignKey, type TableInfo, loadOrder } from './introspect.js';
@@ -54,7 +55,12 @@ export interface SubsetPlan {
   selection: Map<string, Map<string, boolean>>;
 }
 
-const SEP = '\u0001';
+/**
+ * A tuple of key values as one Map/Set key. No in-band separator (a value may hold any character):
+ * one value is its own key, several are a JSON array. `keyTuple` reverses it.
+ */
+const tupleKey = (values: Array<string | null>): string => (values.length === 1 && values[0] !== null ? values[0]! : JSON.stringify(values));
+const keyTuple = (key: string, width: number): Array<string | null> => (width === 1 ? [key] : (JSON.parse(key) as Array<string | null>));
 /** Keys inlined per query. */
 const BATCH = 5000;
 /** Rows one downward query may return (parents × cap), so a result never holds a whole table. */
@@ -106,7 +112,7 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
       : `SELECT ${select} FROM ${t.qualified} WHERE ${where}`;
     return (await tx.unsafe(query)) as unknown as RowValues[];
   };
-  const keyOf = (table: string, row: RowValues) => rowKeyColumns(shape.tables.get(table)!).map((c) => row[c]).join(SEP);
+  const keyOf = (table: string, row: RowValues) => tupleKey(rowKeyColumns(shape.tables.get(table)!).map((c) => row[c] ?? null));
 
   // Ids of every selected user, to count the ones pulled in as parents (the row key may be another column).
   const seedTableIds = new Set<string>();
@@ -164,7 +170,7 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
     for (const row of rows) {
       const tuple = columns.map((c) => row[c] ?? null);
       if (tuple.some((v) => v === null)) continue; // a NULL reference points nowhere
-      const k = tuple.join(SEP);
+      const k = JSON.stringify(tuple);
       if (!seen.has(k)) {
         seen.add(k);
         out.push(tuple);
@@ -196,8 +202,8 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
       const parent = shape.tables.get(fk.parent)!;
       const sel = selection.get(fk.parent)!;
       // Skip tuples whose parent is already selected (by its row key when the FK targets it).
-      const targetsKey = fk.parentColumns.join(SEP) === rowKeyColumns(parent).join(SEP);
-      const tuples = tuplesFor(item.rows, fk.childColumns).filter((t) => !targetsKey || !sel.has(t.join(SEP)));
+      const targetsKey = isDeepStrictEqual(fk.parentColumns, rowKeyColumns(parent));
+      const tuples = tuplesFor(item.rows, fk.childColumns).filter((t) => !targetsKey || !sel.has(tupleKey(t)));
       for (let i = 0; i < tuples.length; i += BATCH) {
         const rows = await fetchRows(fk.parent, tupleMatch(parent, fk.parentColumns, tuples.slice(i, i + BATCH)));
         const { fresh } = add(fk.parent, rows, `referenced by ${fk.child} (${fk.name})`, false);
@@ -262,7 +268,8 @@ async function chooseSeedUsers(tx: postgres.TransactionSql, t: TableInfo, opts: 
   const id = quoteIdent(s.idColumn);
   const role = quoteIdent(s.roleColumn);
   const active = s.deletedAtColumn ? `${quoteIdent(s.deletedAtColumn)} IS NULL` : 'true';
-  const recency = `(${active}) DESC${s.createdAtColumn ? `, ${quoteIdent(s.createdAtColumn)} DESC NULLS LAST` : ''}, ${id}`;
+  // Without a soft-delete column every user is active: ORDER BY (true) would be a constant, which PostgreSQL refuses.
+  const recency = [s.deletedAtColumn ? `(${active}) DESC` : '', s.createdAtColumn ? `${quoteIdent(s.createdAtColumn)} DESC NULLS LAST` : '', id].filter(Boolean).join(', ');
   const pick = `SELECT ${id}::text AS id, ${role}::text AS role, NOT (${active}) AS deleted FROM ${t.qualified}`;
 
   const roles = ((await tx.unsafe(`SELECT DISTINCT ${role}::text AS role FROM ${t.qualified} ORDER BY 1`)) as unknown as Array<{ role: string }>).map((r) => r.role);
@@ -294,7 +301,8 @@ async function chooseSeedUsers(tx: postgres.TransactionSql, t: TableInfo, opts: 
 /** The WHERE clauses that select a table's planned rows, in batches (literals, for COPY). */
 export function selectionPredicates(shape: DbShape, plan: SubsetPlan, table: string, batch = BATCH): string[] {
   const t = shape.tables.get(table)!;
-  const keys = [...plan.selection.get(table)!.keys()].map((k) => k.split(SEP));
+  const width = rowKeyColumns(t).length;
+  const keys = [...plan.selection.get(table)!.keys()].map((k) => keyTuple(k, width));
   const out: string[] = [];
   for (let i = 0; i < keys.length; i += batch) out.push(tupleMatch(t, rowKeyColumns(t), keys.slice(i, i + batch)));
   return out;

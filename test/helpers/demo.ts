@@ -31,13 +31,13 @@ export interface ScratchPostgres {
   stop: () => Promise<void>;
 }
 
-/** A bare PostgreSQL container on 127.0.0.1:<port>, ready to accept connections. */
-export async function scratchPostgres(name: string, port: number, image: string): Promise<ScratchPostgres> {
+/** A bare PostgreSQL container on 127.0.0.1:<port>, ready to accept connections (within readyMs). */
+export async function scratchPostgres(name: string, port: number, image: string, readyMs = 90_000): Promise<ScratchPostgres> {
   const container = `rehearse-test-${name}`;
   await execa('docker', ['rm', '-f', '-v', container], { reject: false });
   await execa('docker', ['run', '-d', '--name', container, '--label', 'dev.rehearse.managed=true', '-e', 'POSTGRES_USER=scratch', '-e', 'POSTGRES_PASSWORD=scratch-pw', '-e', 'POSTGRES_DB=scratch', '-p', `127.0.0.1:${port}:5432`, image]);
   const sql = postgres({ host: '127.0.0.1', port, username: 'scratch', password: 'scratch-pw', database: 'scratch', max: 1, onnotice: () => undefined, connect_timeout: 5 });
-  const until = Date.now() + 90_000;
+  const until = Date.now() + readyMs;
   for (;;) {
     try {
       await sql`SELECT 1`;

@@ -35,7 +35,8 @@ async function psqlFile(container: string, file: string): Promise<void> {
 export async function startFixtureProduction(name: string, port: number, fixtureDir: string): Promise<FixtureProduction> {
   const dir = path.isAbsolute(fixtureDir) ? fixtureDir : path.join(FIXTURES, fixtureDir);
   const image = loadConfig({ cwd: os.tmpdir(), env: { REHEARSE_IMAGES: 'local' } }).config.images.postgres;
-  const scratch = await scratchPostgres(name, port, image);
+  // The stand-in image's first start (initdb) can take minutes on a busy machine.
+  const scratch = await scratchPostgres(name, port, image, 300_000);
   const container = `rehearse-test-${name}`;
   try {
     await scratch.sql.unsafe(`CREATE DATABASE ${DB} ENCODING 'UTF8' LOCALE 'C.UTF-8' TEMPLATE template0`);

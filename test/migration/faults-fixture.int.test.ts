@@ -9,6 +9,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
+import { adaptMigration } from '../../src/migration/adapt.js';
 import { loadMigration, MIGRATIONS_DIR, type MigrationFolder } from '../../src/migration/folder.js';
 import { MigrationRunError, runPhase } from '../../src/migration/runner.js';
 import { fingerprint } from '../../src/restore.js';
@@ -93,7 +94,8 @@ describe('a migration that would break the rollback guarantee is refused before 
 describe('COMMIT inside a dollar-quoted body is the body\'s business', () => {
   it('is accepted, and the migration runs and reverses', async () => {
     const dir = migrationWith(`CREATE OR REPLACE PROCEDURE ft_commits() LANGUAGE plpgsql AS $body$ BEGIN COMMIT; END $body$;\n-- @rehearse:commit\n${builtInUp}`);
-    const m = loadMigration(dir);
+    // Resolved for this schema (its @rehearse:if branches), as `rehearse migrate` does.
+    const m = (await adaptMigration(sql, loadMigration(dir), ['public'])).migration;
     const eligible = (await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users WHERE role = 'LEARNER' AND "deletedAt" IS NULL`)[0]!.n;
     const up = await runPhase('up', { sql, migration: m, runId: `${m.name}@ft-dollar`, ...migrationSettings() });
     expect(up.rows).toBe(eligible);
@@ -106,7 +108,7 @@ describe('COMMIT inside a dollar-quoted body is the body\'s business', () => {
 
 describe('"the data is as it was" after a failed run is a check', () => {
   it('a failure inside the transaction: the checksums before and after are compared and equal', async () => {
-    const m = loadMigration('learner-to-customer');
+    const m = (await adaptMigration(sql, loadMigration('learner-to-customer'), ['public'])).migration;
     const before = await fingerprint(sql);
     let error: MigrationRunError | undefined;
     try {
@@ -120,7 +122,7 @@ describe('"the data is as it was" after a failed run is a check', () => {
   });
 
   it('when a statement committed behind the harness\'s back (the lint bypassed), it says the data is NOT as it was, and how to undo it', async () => {
-    const m = loadMigration('learner-to-customer');
+    const m = (await adaptMigration(sql, loadMigration('learner-to-customer'), ['public'])).migration;
     // What an unchecked folder would run: a COMMIT between two statements, then a failure.
     const fooled: MigrationFolder = { ...m, up: { ...m.up, prelude: [], body: [`UPDATE users SET name = name || ' (ft)' WHERE id = (SELECT min(id) FROM users)`, 'COMMIT', 'SELECT 1/0'] } };
     const before = await fingerprint(sql);

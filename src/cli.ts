@@ -89,11 +89,12 @@ export function buildProgram(): Command {
       const { config } = await loadEffectiveConfig(globals, { admin: opts.admin || opts.all, monitoring: opts.monitoring || opts.all });
       const { runSetup } = await import('./commands/setup.js');
       const ctx = await locked(config, 'setup', async () => runSetup(config, { mode: await mode(globals), signal: controller.signal, regenerateCerts: !!opts.regenerateCerts }));
-      const result = { ok: true, report: ctx.reportFile, urls: ctx.status?.urls, containers: ctx.status?.containers.map((c) => ({ name: c.name, health: c.health })) };
+      const result = { ok: true, report: ctx.reportFile, urls: ctx.status?.urls, containers: ctx.status?.containers.map((c) => ({ name: c.name, health: c.health })), skipped: ctx.skipped };
       if (globals.json) writeResult(result);
       else {
         const { formatStatus } = await import('./commands/status.js');
-        process.stdout.write(`\nStaging is up.\n${formatStatus(ctx.status!)}\nReport: ${ctx.reportFile}\n`);
+        const skipped = ctx.skipped.map((s) => `\n${s.note}\n`).join('');
+        process.stdout.write(`\nStaging is up.\n${formatStatus(ctx.status!)}\n${skipped}Report: ${ctx.reportFile}\n`);
       }
     });
 

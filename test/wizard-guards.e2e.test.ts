@@ -71,7 +71,7 @@ describe('the wizard guards, at 80x24', () => {
     keep('data-prompt-80x24', data);
     expect(rowsOf(data)).toBeLessThanOrEqual(24);
     expect(flat(data)).toContain('⚠ Replace the staging database staging_db with this subset');
-    expect(data).toMatch(/staging now\s+\d+ tables, about [\d,]+ rows/);
+    expect(data).toMatch(/staging now\s+\d+ tables, [\d,]+ rows/);
     expect(flat(data)).toMatch(/replaced by\s+[\d,]+ anonymized rows \(\d+ users \+ \d+ parents\)/);
     expect(data).toMatch(/TABLE\s+ROWS\s+EST\. SIZE/);
     expect(data).toContain('Esc back · Ctrl-C cancel');

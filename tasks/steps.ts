@@ -6,7 +6,6 @@ import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type postgres from 'postgres';
 import { Listr } from 'listr2';
-import { exactCounts } from '../src/backup.js';
 import type { Config } from '../src/config.js';
 import { countMismatches, exactCounts, sumRows } from '../src/backup.js';
 import { fingerprint } from '../src/restore.js';

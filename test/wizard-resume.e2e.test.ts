@@ -32,6 +32,8 @@ const start = async () => {
   session = await TmuxSession.start(`rehearse-wz2-${process.pid}`, stack.workDir, BIN, { REHEARSE_IMAGES: 'local', NO_COLOR: '1' }, SIZE);
   return session;
 };
+/** The staging stack's containers as the engine lists them (`-aq` all, `-q` running). */
+const stackContainers = async (flag: string) => (await docker(['ps', flag, '--filter', `label=com.docker.compose.project=${stack.config.project}-staging`])).split('\n').filter(Boolean);
 // Ink wraps long lines at word boundaries: compare sentences on one line.
 const flat = (screen: string) => screen.replace(/\s+/g, ' ');
 
@@ -57,22 +59,21 @@ describe('the wizard after a Ctrl-C in each step', () => {
     const s = await start();
     await s.waitFor(/Step 1 of 5/);
     await s.pressUntil('Enter', /Running Staging stack/);
-    // The task before it done: the containers are starting.
+    // Cancel once the engine has the first container of the stack.
     await s.waitFor(/✔ Wrote \d+ files/, 120_000);
+    const deadline = Date.now() + 120_000;
+    while (!(await stackContainers('-aq')).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     await s.keys('C-c');
     const end = await s.waitFor(/\[exit \d+\]/, 180_000);
     keep('cancel-setup', end);
     expect(end).toContain('[exit 130]');
     expect(end).toMatch(/⊘ 1\. Staging stack\s+cancelled/);
     // What the engine holds now, by the compose project's label.
-    const ids = (await docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${stack.config.project}-staging`])).split('\n').filter(Boolean);
-    const running = (await docker(['ps', '-q', '--filter', `label=com.docker.compose.project=${stack.config.project}-staging`])).split('\n').filter(Boolean);
-    if (ids.length) {
-      expect(flat(end)).toContain(`Staging was left with ${ids.length} container(s)`);
-      expect(flat(end)).toContain(running.length ? `Still running: the staging stack (${running.length} container(s)` : 'Nothing of the rehearsal is running.');
-    } else {
-      expect(flat(end)).toContain('No staging containers exist; nothing was started.');
-    }
+    const ids = await stackContainers('-aq');
+    const running = await stackContainers('-q');
+    expect(ids.length).toBeGreaterThan(0);
+    expect(flat(end)).toContain(`Staging was left with ${ids.length} container(s)`);
+    expect(flat(end)).toContain(running.length ? `Still running: the staging stack (${running.length} container(s)` : 'Nothing of the rehearsal is running.');
     const again = await reopensOn(1, 'Staging stack');
     await again.pressUntil('q', /\[exit \d+\]/, 10_000);
   });

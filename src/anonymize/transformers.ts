@@ -256,7 +256,10 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
   const firstName = (v: string) => (isBlank(v) ? v : differ(v, nameParts(v)[0], () => `${nameParts(v)[0]}a`));
   const lastName = (v: string) => (isBlank(v) ? v : nameParts(v)[1]);
 
-  const productionPhones = opts.dictionary?.phoneDigits ?? new Set<string>();
+  // A number is found by its digits, the last 10 when longer (the leak scan's key): "+1 202…" and
+  // "202…" are the same phone, so a pseudonym must differ from production's on that key too.
+  const phoneKey = (digits: string) => (digits.length > 10 ? digits.slice(-10) : digits);
+  const productionPhones = new Set([...(opts.dictionary?.phoneDigits ?? [])].map(phoneKey));
   const phoneByInput = new Map<string, string>();
   const phoneInputs = new Map<string, string>();
   /** Fake digits for `digits` (cc kept): never a production number, never another input's pseudonym. */
@@ -275,7 +278,7 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
         for (let i = 0; i < rest; i++) fake += String(d[i]! % 10);
       }
       const taken = phoneInputs.get(fake);
-      if (fake !== digits && !productionPhones.has(fake) && (taken === undefined || taken === digits)) {
+      if (phoneKey(fake) !== phoneKey(digits) && !productionPhones.has(phoneKey(fake)) && (taken === undefined || taken === digits)) {
         phoneByInput.set(digits, fake);
         phoneInputs.set(fake, digits);
         return fake;

@@ -18,6 +18,7 @@ import { fingerprint, proveRestore, restoreStaging, type RestoreProof } from '..
 import { stagingSql } from '../src/staging-db.js';
 import { introspect, type DbShape } from '../src/subset/introspect.js';
 import { planSubset, type SubsetPlan } from '../src/subset/planner.js';
+import { resolveSeed, type ResolvedSeed } from '../src/subset/seed.js';
 import { version } from '../src/version.js';
 import { timePhase } from './run-tasks.js';
 
@@ -33,6 +34,8 @@ export interface DataContext {
   snapshot?: Snapshot;
   staging?: postgres.Sql;
   shape?: DbShape;
+  /** data.seed with the keys it leaves unset read from production's catalog. */
+  seed?: ResolvedSeed;
   plan?: SubsetPlan;
   backupBefore?: BackupResult;
   backupAfter?: BackupResult;
@@ -131,9 +134,10 @@ export function dataTasks(): ListrTask<DataContext>[] {
       task: (ctx, task) =>
         timePhase(ctx, 'plan', async () => {
           const d = ctx.config.data;
+          ctx.seed = await resolveSeed(ctx.snapshot!.tx, ctx.shape!, d.seed);
           ctx.plan = await planSubset(ctx.snapshot!.tx, ctx.shape!, {
             maxUsers: ctx.maxUsers,
-            seed: d.seed,
+            seed: ctx.seed,
             caps: d.caps,
             defaultCap: d.defaultCap,
             maxDepth: d.maxDepth,
@@ -141,7 +145,8 @@ export function dataTasks(): ListrTask<DataContext>[] {
             onProgress: (m) => (task.output = m),
           });
           const p = ctx.plan;
-          task.title = `Planned ${n(p.totalRows)} rows in ${p.tables.filter((t) => t.rows).length} tables: ${p.seedUsers.length} users + ${p.pulledInUsers.count} pulled in as referenced parents`;
+          const from = ctx.seed.detected.includes('table') ? ` from "${ctx.seed.table}" (detected from the schema)` : '';
+          task.title = `Planned ${n(p.totalRows)} rows in ${p.tables.filter((t) => t.rows).length} tables: ${p.seedUsers.length} users${from} + ${p.pulledInUsers.count} pulled in as referenced parents`;
         }),
     },
     {
@@ -204,7 +209,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
           ctx.checks = await verifyLoad(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
             schemas: ctx.config.data.schemas,
             rules: effectiveRules(ctx.config),
-            seed: ctx.config.data.seed,
+            seed: ctx.seed!,
             stagingEmailDomain: 'staging.local',
           });
           const failed = ctx.checks.filter((c) => !c.ok);
@@ -271,6 +276,8 @@ export function dataSummary(ctx: DataContext) {
     maxUsers: ctx.maxUsers,
     usersByRole: p.usersByRole,
     seedUsers: p.seedUsers.length,
+    // migrate and validate read the users table and its columns from here (src/subset/seed.ts).
+    seed: ctx.seed,
     pulledInParents: p.pulledInUsers,
     rowsPerTable: Object.fromEntries((ctx.load?.tables ?? []).map((t) => [t.table, t.rows])),
     plan: p.tables.map(({ table, rows, estimatedBytes, reasons }) => ({ table, rows, estimatedBytes, reasons })),

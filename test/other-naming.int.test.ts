@@ -1,0 +1,61 @@
+// A production whose users table is not `users` (Prisma without @@map: "User", "Session", camelCase
+// columns, serial ids, a text role with a CHECK that does not admit CUSTOMER), with nothing
+// configured but PRODUCTION_DATABASE_URL: `rehearse all --yes` reads the users table and its columns
+// from the catalog, records them in the data summary, and the built-in migration follows them.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFixtureProduction, type FixtureProduction } from './helpers/fixture-production.js';
+import { rehearse, removeStack, testStack, type CliResult } from './helpers/stack.js';
+
+const stack = testStack('sc2', 37500);
+let production: FixtureProduction;
+let all: CliResult;
+
+const newest = (prefix: string) => {
+  const dir = path.join(stack.workDir, 'staging-backups');
+  const file = readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.json')).sort().pop();
+  expect(file, prefix).toBeDefined();
+  return JSON.parse(readFileSync(path.join(dir, file!), 'utf8'));
+};
+
+beforeAll(async () => {
+  await removeStack(stack);
+  production = await startFixtureProduction('sc2-production', 37520, 'other-naming');
+  all = await rehearse(stack, ['all', '--yes'], { PRODUCTION_DATABASE_URL: production.url });
+}, 900_000);
+
+afterAll(async () => {
+  await removeStack(stack);
+  await production?.stop();
+});
+
+describe('rehearse all --yes on a schema whose users table is "User"', () => {
+  it('ends with exit 0 and GO', () => {
+    expect(all.exitCode, all.stdout.slice(-2000) + all.stderr.slice(-4000)).toBe(0);
+    expect(all.stdout).toMatch(/^GO: /m);
+  });
+
+  it('says `rehearse config` detects the seed, and the data summary records what was detected', async () => {
+    const cfg = await rehearse(stack, ['config', '--json']);
+    expect(cfg.exitCode, cfg.stderr).toBe(0);
+    expect(cfg.stdout).toContain('(detected from the schema)');
+    const summary = newest('test-data-summary-');
+    expect(summary.seed).toMatchObject({ table: 'User', idColumn: 'id', roleColumn: 'role', deletedAtColumn: 'deletedAt', createdAtColumn: 'createdAt' });
+    expect(summary.seed.detected).toEqual(['table', 'idColumn', 'roleColumn', 'deletedAtColumn', 'createdAtColumn']);
+    expect(summary.usersByRole.LEARNER).toBeGreaterThan(0);
+  });
+
+  it('migrated "User" and ended the learners\' rows in "Session", and rolled both back', () => {
+    const report = newest('migration-test-report-');
+    const text = JSON.stringify(report);
+    expect(text).toContain('"User"');
+    expect(text).toContain('public.Session');
+    expect(all.stderr).toContain('"User"');
+  });
+
+  it('never wrote to production', async () => {
+    const [row] = await production.sql`SELECT count(*) FILTER (WHERE "role" = 'CUSTOMER')::int AS customers, count(*)::int AS users FROM "User"`;
+    expect(row).toEqual({ customers: 0, users: 48 });
+  });
+});

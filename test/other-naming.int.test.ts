@@ -5,6 +5,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { introspect } from '../src/subset/introspect.js';
+import { resolveSeed } from '../src/subset/seed.js';
 import { startFixtureProduction, type FixtureProduction } from './helpers/fixture-production.js';
 import { rehearse, removeStack, testStack, type CliResult } from './helpers/stack.js';
 
@@ -77,5 +80,20 @@ describe('rehearse all --yes on a schema whose users table is "User"', () => {
   it('never wrote to production', async () => {
     const [row] = await production.sql`SELECT count(*) FILTER (WHERE "role" = 'CUSTOMER')::int AS customers, count(*)::int AS users FROM "User"`;
     expect(row).toEqual({ customers: 0, users: 48 });
+  });
+
+  it('names every candidate when two tables could be the users table, and ignores one without a role column', async () => {
+    const seed = loadConfig({ cwd: stack.workDir, env: stack.env }).config.data.seed;
+    const error = await production.sql
+      .begin(async (tx) => {
+        // NextAuth's accounts: user-like name, no role column. app_users: a second real candidate.
+        await tx.unsafe(`CREATE TABLE accounts (id serial PRIMARY KEY, "userId" int, provider text)`);
+        await tx.unsafe(`CREATE TABLE app_users (id serial PRIMARY KEY, kind text CHECK (kind IN ('LEARNER', 'ADMIN')))`);
+        const found = await resolveSeed(tx, await introspect(tx, ['public']), seed).catch((e: unknown) => e as Error);
+        throw Object.assign(new Error('rolled back'), { found });
+      })
+      .catch((e: { found?: Error }) => e.found);
+    expect(error).toBeInstanceOf(Error);
+    expect(error!.message).toMatch(/^Production has 2 tables that could be the users table: (User, app_users|app_users, User)\.$/);
   });
 });

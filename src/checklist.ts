@@ -128,13 +128,14 @@ export async function computeChecklist(config: Config, docker: Dockerode, now = 
     fix: exposed.length ? 'set bindAddress to 127.0.0.1 and run rehearse setup' : 'rehearse setup',
     required: true,
   });
-  const monitoring = ['prometheus-staging', 'grafana-staging'].map((s) => containers.find((c) => c.service === s));
+  // Monitoring: the verdict of validate's infrastructure.monitoring (every Prometheus target up, role metrics present).
+  const monitoringCheck = (validation?.data.checks as Array<{ id: string; status: string; value: string }> | undefined)?.find((c) => c.id === 'infrastructure.monitoring');
   add({
     group: 'Infrastructure',
     criterion: 'Monitoring operational (when enabled)',
-    status: !config.profiles.monitoring ? 'n/a' : monitoring.every((c) => c?.health === 'healthy') ? 'met' : 'not met',
-    evidence: config.profiles.monitoring ? `live: ${monitoring.map((c, i) => `${i ? 'grafana' : 'prometheus'} ${c ? c.health : 'missing'}`).join(', ')}` : 'profile "monitoring" is off',
-    fix: 'rehearse setup --monitoring',
+    status: !config.profiles.monitoring ? 'n/a' : verdict(validation, monitoringCheck && monitoringCheck.status !== 'skip' ? monitoringCheck.status === 'pass' : undefined),
+    evidence: config.profiles.monitoring ? from(validation, monitoringCheck ? `infrastructure.monitoring: ${monitoringCheck.status}, ${monitoringCheck.value}` : 'infrastructure.monitoring') : 'profile "monitoring" is off',
+    fix: 'rehearse setup --monitoring, then rehearse validate --category infrastructure',
     required: false,
   });
 

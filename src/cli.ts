@@ -89,11 +89,12 @@ export function buildProgram(): Command {
       const { config } = await loadEffectiveConfig(globals, { admin: opts.admin || opts.all, monitoring: opts.monitoring || opts.all });
       const { runSetup } = await import('./commands/setup.js');
       const ctx = await locked(config, 'setup', async () => runSetup(config, { mode: await mode(globals), signal: controller.signal, regenerateCerts: !!opts.regenerateCerts }));
-      const result = { ok: true, report: ctx.reportFile, urls: ctx.status?.urls, containers: ctx.status?.containers.map((c) => ({ name: c.name, health: c.health })) };
+      const result = { ok: true, report: ctx.reportFile, urls: ctx.status?.urls, containers: ctx.status?.containers.map((c) => ({ name: c.name, health: c.health })), skipped: ctx.skipped };
       if (globals.json) writeResult(result);
       else {
         const { formatStatus } = await import('./commands/status.js');
-        process.stdout.write(`\nStaging is up.\n${formatStatus(ctx.status!)}\nReport: ${ctx.reportFile}\n`);
+        const skipped = ctx.skipped.map((s) => `\n${s.note}\n`).join('');
+        process.stdout.write(`\nStaging is up.\n${formatStatus(ctx.status!)}\n${skipped}Report: ${ctx.reportFile}\n`);
       }
     });
 
@@ -149,6 +150,23 @@ export function buildProgram(): Command {
         writeResult({ ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, summary: dataSummary(ctx) });
       } else if (opts.dryRun) process.stdout.write(`\nDry run: nothing was written.\n${formatPlan(ctx)}`);
       else process.stdout.write(`\nStaging holds the anonymized subset.\n${formatPlan(ctx)}Report: ${ctx.reportFile}\n`);
+    });
+  data
+    .command('rules')
+    .description('list the production text columns no anonymization rule decides, with a proposed rule and why; --write adds them to rehearse.rules.json for review')
+    .option('--write', 'add the proposals to the rules file (anonymize.rulesFile); entries already there are kept')
+    .action(async (opts: { write?: boolean }) => {
+      const globals = program.opts<Globals>();
+      const { config } = await loadEffectiveConfig(globals);
+      const { runDataRules } = await import('./commands/data.js');
+      const { describeUndecided } = await import('./anonymize/coverage.js');
+      const result = await runDataRules(config, { write: !!opts.write });
+      if (globals.json) writeResult({ ok: true, ...result });
+      else if (!result.undecided.length) process.stdout.write('Every production column that can hold text has an anonymization decision.\n');
+      else {
+        process.stdout.write(`${result.undecided.length} column(s) without a decision:\n${describeUndecided(result.undecided)}\n`);
+        process.stdout.write(result.written ? `\nAdded ${result.written.added} proposal(s) to ${result.file} (${result.written.total} rules in it). Review them, then run \`rehearse data\`.\n` : `\nRun \`rehearse data rules --write\` to add these proposals to ${result.file} for review.\n`);
+      }
     });
   data
     .command('backup')

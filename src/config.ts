@@ -4,10 +4,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { anonymizeRulesSchema, DEFAULT_RULES_1001_STORIES } from './anonymize/rules.js';
+import { anonymizeRulesSchema, DEFAULT_RULES_1001_STORIES, type AnonymizeRules } from './anonymize/rules.js';
+import { readRulesFile } from './data/rules-file.js';
 import { UserError } from './errors.js';
 
 const port = z.number().int().min(1).max(65535);
+const limits = (memoryMb: number, cpus: number) =>
+  z
+    .object({ memoryMb: z.number().int().min(16).default(memoryMb), cpus: z.number().min(0.01).max(64).default(cpus) })
+    .strict()
+    .prefault({});
 
 export const OFFICIAL_IMAGES = {
   postgres: 'postgres:15-alpine',
@@ -17,6 +23,9 @@ export const OFFICIAL_IMAGES = {
   prometheus: 'prom/prometheus:v2.53.0',
   grafana: 'grafana/grafana:11.1.0',
   pgadmin: 'dpage/pgadmin4:8.9',
+  postgresExporter: 'quay.io/prometheuscommunity/postgres-exporter:v0.15.0',
+  redisExporter: 'oliver006/redis_exporter:v1.62.0',
+  nginxExporter: 'nginx/nginx-prometheus-exporter:1.1.0',
 } as const;
 
 /** Stand-ins built by `npm run images` (test/images) for machines without a registry. */
@@ -26,6 +35,9 @@ export const LOCAL_IMAGES: Record<keyof typeof OFFICIAL_IMAGES, string> = {
   nginx: 'rehearse-local/nginx:1',
   node: 'rehearse-local/node:bookworm',
   prometheus: 'rehearse-local/prometheus:2',
+  postgresExporter: 'rehearse-local/postgres-exporter:0',
+  redisExporter: 'rehearse-local/redis-exporter:1',
+  nginxExporter: 'rehearse-local/nginx-exporter:0',
   // No Debian package exists for these two; their profiles are checked at the compose-file level.
   grafana: OFFICIAL_IMAGES.grafana,
   pgadmin: OFFICIAL_IMAGES.pgadmin,
@@ -78,6 +90,9 @@ export const configSchema = z
         prometheus: z.string().min(1).default(OFFICIAL_IMAGES.prometheus),
         grafana: z.string().min(1).default(OFFICIAL_IMAGES.grafana),
         pgadmin: z.string().min(1).default(OFFICIAL_IMAGES.pgadmin),
+        postgresExporter: z.string().min(1).default(OFFICIAL_IMAGES.postgresExporter),
+        redisExporter: z.string().min(1).default(OFFICIAL_IMAGES.redisExporter),
+        nginxExporter: z.string().min(1).default(OFFICIAL_IMAGES.nginxExporter),
       })
       .strict()
       .prefault({}),
@@ -90,9 +105,32 @@ export const configSchema = z
         /** The port the app listens on inside its container. */
         internalPort: port.default(3000),
         healthPath: z.string().startsWith('/').default('/api/health'),
+        /** Prometheus text format on the app's own port; null: the app has none and is not scraped. */
+        metricsPath: z.string().startsWith('/').nullable().default('/metrics'),
       })
       .strict()
       .refine((a) => !(a.image && a.build), { message: 'set app.image or app.build, not both' })
+      .prefault({}),
+    /** Memory (MiB) and CPU limits per container; the defaults fit a 2-core, 4 GB host. */
+    resources: z
+      .object({
+        postgres: limits(1024, 1.0),
+        app: limits(512, 0.5),
+        nginx: limits(128, 0.25),
+        redis: limits(256, 0.25),
+        pgadmin: limits(512, 0.5),
+        prometheus: limits(512, 0.5),
+        grafana: limits(256, 0.25),
+        exporter: limits(64, 0.1),
+      })
+      .strict()
+      .prefault({}),
+    hardening: z
+      .object({
+        /** Read-only root filesystems (writable paths are tmpfs or volumes) for the services that allow it. */
+        readOnlyRootFs: z.boolean().default(true),
+      })
+      .strict()
       .prefault({}),
     profiles: z
       .object({ admin: z.boolean().default(false), monitoring: z.boolean().default(false) })
@@ -151,9 +189,11 @@ export const configSchema = z
       .prefault({}),
     anonymize: z
       .object({
-        /** "table.column" → rule; merged over the built-in 1001 Stories rules. */
+        /** "table.column" → rule (or a list of { schema?, table, column, rule }); over the rules file and the built-in rules. */
         rules: anonymizeRulesSchema.default({}),
         builtinRules: z.boolean().default(true),
+        /** Reviewed rules written by `rehearse data rules --write`; relative to the working directory. */
+        rulesFile: z.string().min(1).default('rehearse.rules.json'),
       })
       .strict()
       .prefault({}),
@@ -246,9 +286,18 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 
-/** The anonymization rules in force: the built-in ones (unless turned off) with the config's on top. */
-export function effectiveRules(config: Config) {
-  return { ...(config.anonymize.builtinRules ? DEFAULT_RULES_1001_STORIES : {}), ...config.anonymize.rules };
+/** The rules a person wrote: the rules file with the config's `anonymize.rules` on top. */
+export function userRules(config: Config): AnonymizeRules {
+  return { ...readRulesFile(config.anonymize.rulesFile), ...config.anonymize.rules };
+}
+
+/** The anonymization rules in force: the built-in ones (unless turned off) with the user's on top. */
+export function effectiveRules(config: Config): AnonymizeRules {
+  return { ...builtinRules(config), ...userRules(config) };
+}
+
+export function builtinRules(config: Config): AnonymizeRules {
+  return config.anonymize.builtinRules ? DEFAULT_RULES_1001_STORIES : {};
 }
 export type ConfigInput = z.input<typeof configSchema>;
 export type ImageName = keyof Config['images'];
@@ -431,6 +480,7 @@ export function loadConfig(opts: { cwd?: string; env?: Env; overrides?: ConfigOv
   const config = result.data;
   config.workDir = path.resolve(cwd, config.workDir);
   refuseSystemWorkDir(config.workDir, envBindings().find((b) => b.key[0] === 'workDir' && env[b.env])?.env ?? (file ? `workDir in ${path.basename(file)}` : undefined), env);
+  config.anonymize.rulesFile = path.resolve(cwd, config.anonymize.rulesFile);
   const ports = Object.entries(config.ports).filter(([name]) => activePortNames(config).includes(name as PortName));
   const seen = new Map<number, string>();
   for (const [name, value] of ports) {

@@ -44,6 +44,8 @@ export function buildEnv(config: Config, previous: Record<string, string> = {}):
     NEXTAUTH_SECRET: secret('NEXTAUTH_SECRET'),
     DATABASE_URL: `postgresql://${user}:${dbPassword}@postgres-staging:5432/${db}`,
     REDIS_URL: `redis://:${redisPassword}@redis-staging:6379`,
+    // The PostgreSQL exporter reads this name (both the official image and Debian's package).
+    DATA_SOURCE_NAME: `postgresql://${user}:${dbPassword}@postgres-staging:5432/${db}?sslmode=disable`,
     ROLE_MIGRATION_MODE: 'true',
     ENABLE_UNIVERSAL_DASHBOARD: 'true',
     DISABLE_ROLE_SELECTION: 'true',

@@ -1,6 +1,6 @@
 // Writes the staging workspace: .env.staging, docker-compose.staging.yml, nginx/staging.conf, the
 // TLS pair and (with monitoring) the Prometheus config. Re-running keeps secrets and a valid cert.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { buildEnv, readEnvFile, renderEnvFile, writeSecretFile } from './env-file.js';
@@ -28,6 +28,9 @@ export function renderComposeFile(config: Config): string {
       pgadmin: names.containers['pgadmin-staging'],
       prometheus: names.containers['prometheus-staging'],
       grafana: names.containers['grafana-staging'],
+      postgresExporter: names.containers['postgres-exporter-staging'],
+      redisExporter: names.containers['redis-exporter-staging'],
+      nginxExporter: names.containers['nginx-exporter-staging'],
     },
     app: {
       demo: !config.app.image && !config.app.build,
@@ -36,6 +39,8 @@ export function renderComposeFile(config: Config): string {
       internalPort: config.app.internalPort,
       healthPath: config.app.healthPath,
     },
+    resources: config.resources,
+    hardening: config.hardening,
     demoAppMount: q(`${assetPath('compose', 'demo-app')}:/app:ro`),
     postgresModuleMount: q(`${postgresModuleDir()}:/node_modules/postgres:ro`),
   });
@@ -43,8 +48,34 @@ export function renderComposeFile(config: Config): string {
 
 export function renderNginxConf(config: Config): string {
   const template = readFileSync(assetPath('nginx', 'staging.conf.template'), 'utf8');
-  return renderTemplate(template, { appPort: config.app.internalPort, httpsPort: config.ports.https, admin: config.profiles.admin });
+  return renderTemplate(template, { appPort: config.app.internalPort, httpsPort: config.ports.https, admin: config.profiles.admin, monitoring: config.profiles.monitoring });
 }
+
+export function renderPrometheusConf(config: Config): string {
+  const template = readFileSync(assetPath('compose', 'monitoring', 'prometheus.yml.template'), 'utf8');
+  const metricsPath = config.app.metricsPath;
+  return renderTemplate(template, { project: config.project, app: { scraped: metricsPath !== null, metricsPath: metricsPath ?? '', target: `app-staging:${config.app.internalPort}` } });
+}
+
+/** staging-monitoring/: prometheus.yml and Grafana's provisioning (datasource, dashboard provider, dashboard), as the guide lays it out. */
+function writeMonitoring(config: Config): string[] {
+  const paths = workPaths(config);
+  const written: string[] = [];
+  mkdirSync(paths.monitoringDir, { recursive: true });
+  writeFileSync(paths.prometheusConf, renderPrometheusConf(config));
+  written.push(paths.prometheusConf);
+  const source = assetPath('compose', 'monitoring', 'grafana');
+  for (const rel of GRAFANA_FILES) {
+    const target = path.join(paths.monitoringDir, 'grafana', rel);
+    mkdirSync(path.dirname(target), { recursive: true });
+    copyFileSync(path.join(source, rel), target);
+    written.push(target);
+  }
+  return written;
+}
+
+/** Grafana's files under monitoring/grafana/, copied as they are into staging-monitoring/grafana/. */
+export const GRAFANA_FILES = ['provisioning/datasources/prometheus.yml', 'provisioning/dashboards/rehearse.yml', 'dashboards/role-migration-rehearsal.json'];
 
 export interface GeneratedFiles {
   files: string[];
@@ -70,12 +101,7 @@ export async function generateWorkspace(config: Config, opts: { regenerateCerts?
   const nginxConfChanged = !existsSync(paths.nginxConf) || readFileSync(paths.nginxConf, 'utf8') !== nginxConf;
   writeFileSync(paths.nginxConf, nginxConf);
   const files = [paths.envFile, paths.composeFile, paths.nginxConf];
-  if (config.profiles.monitoring) {
-    mkdirSync(path.dirname(paths.prometheusConf), { recursive: true });
-    const template = readFileSync(assetPath('compose', 'prometheus.staging.yml.template'), 'utf8');
-    writeFileSync(paths.prometheusConf, renderTemplate(template, { project: config.project }));
-    files.push(paths.prometheusConf);
-  }
+  if (config.profiles.monitoring) files.push(...writeMonitoring(config));
   const cert = await ensureCertificate({ ...paths, regenerate: !!opts.regenerateCerts });
   files.push(paths.certFile, paths.keyFile);
   return { files, secretsCreated: !previous?.DB_PASSWORD, nginxChanged: nginxConfChanged || cert.created, cert: cert.info, certCreated: cert.created };

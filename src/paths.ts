@@ -31,6 +31,8 @@ export interface WorkPaths {
   keyFile: string;
   nginxLogs: string;
   prometheusConf: string;
+  /** The guide's staging-monitoring/ folder: prometheus.yml and Grafana's provisioning. */
+  monitoringDir: string;
   backups: string;
 }
 
@@ -44,7 +46,8 @@ export function workPaths(config: Pick<Config, 'workDir'>): WorkPaths {
     certFile: at('nginx', 'ssl-staging', 'staging.crt'),
     keyFile: at('nginx', 'ssl-staging', 'staging.key'),
     nginxLogs: at('nginx', 'logs-staging'),
-    prometheusConf: at('prometheus', 'prometheus.staging.yml'),
+    prometheusConf: at('staging-monitoring', 'prometheus.yml'),
+    monitoringDir: at('staging-monitoring'),
     backups: at('staging-backups'),
   };
 }
@@ -63,6 +66,9 @@ export function stackNames(config: Pick<Config, 'project'>) {
       'pgadmin-staging': `${p}-pgadmin-staging`,
       'prometheus-staging': `${p}-prometheus-staging`,
       'grafana-staging': `${p}-grafana-staging`,
+      'postgres-exporter-staging': `${p}-postgres-exporter-staging`,
+      'redis-exporter-staging': `${p}-redis-exporter-staging`,
+      'nginx-exporter-staging': `${p}-nginx-exporter-staging`,
     },
   } as const;
 }

@@ -7,13 +7,43 @@ import { CheckFailedError } from './errors.js';
 import { requireEnv } from './env-file.js';
 import { listStackContainers, runCompose, serviceHost, type ComposeRunOptions, type StackContainer } from './docker.js';
 import { missingSecurityHeaders, probe } from './http-probe.js';
-import { stackNames, workPaths } from './paths.js';
+import { stackNames, workPaths, type ServiceName } from './paths.js';
 import { stagingRedis, stagingSql } from './staging-db.js';
 
-export async function composeUp(config: Config, opts: ComposeRunOptions = {}): Promise<void> {
+/** Brings the stack up; `services` limits it to those (and what they depend on), e.g. without Grafana. */
+export async function composeUp(config: Config, opts: ComposeRunOptions & { services?: string[] } = {}): Promise<void> {
   const waitSeconds = config.timeouts.upSeconds;
-  await runCompose(config, ['up', '-d', '--wait', '--wait-timeout', String(waitSeconds), '--remove-orphans'], { ...opts, timeoutMs: (waitSeconds + 60) * 1000 });
+  await runCompose(config, ['up', '-d', '--wait', '--wait-timeout', String(waitSeconds), '--remove-orphans', ...(opts.services ?? [])], { ...opts, timeoutMs: (waitSeconds + 60) * 1000 });
 }
+
+/** The services the configured profiles run, Grafana included when `grafana` is true. */
+export function profileServices(config: Config, opts: { grafana: boolean }): ServiceName[] {
+  const services: ServiceName[] = ['app-staging', 'nginx-staging', 'postgres-staging', 'redis-staging'];
+  if (config.profiles.admin) services.push('pgadmin-staging');
+  if (config.profiles.monitoring) services.push('prometheus-staging', 'postgres-exporter-staging', 'redis-exporter-staging', 'nginx-exporter-staging', ...(opts.grafana ? (['grafana-staging'] as const) : []));
+  return services;
+}
+
+/** Whether the engine has the image, or can pull it now (a registry that cannot be reached answers at once). */
+export async function imageAvailable(docker: Dockerode, image: string): Promise<boolean> {
+  try {
+    await docker.getImage(image).inspect();
+    return true;
+  } catch {
+    // not here: try to pull it
+  }
+  try {
+    const stream = await docker.pull(image);
+    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What to tell the operator when Grafana is left out. */
+export const grafanaSkippedNote = (config: Config) =>
+  `Grafana skipped: image ${config.images.grafana} is not on this machine and could not be pulled. Prometheus and the exporters run without it. To enable it: \`docker pull ${config.images.grafana}\` (or set images.grafana to an image you have) and run \`rehearse setup --monitoring\` again.`;
 
 export async function composeDown(config: Config, opts: ComposeRunOptions & { volumes: boolean }): Promise<void> {
   // Every profile, so that services started under --admin/--monitoring are stopped too.

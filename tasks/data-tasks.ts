@@ -4,10 +4,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ListrTask } from 'listr2';
 import type postgres from 'postgres';
-import { findRule, ruleNameOf } from '../src/anonymize/index.js';
+import { createTransformers, findRule, ruleNameOf, type AnonymizeRules, type Transformers } from '../src/anonymize/index.js';
+import type { CoverageResult } from '../src/anonymize/coverage.js';
 import { backupStaging, type BackupResult } from '../src/backup.js';
-import { effectiveRules, type Config } from '../src/config.js';
-import { anonymizerSecret, assertNotSameDatabase, resolveProduction, strictModeError, uncoveredPii, type ProductionSource } from '../src/data/guards.js';
+import { builtinRules, effectiveRules, userRules, type Config } from '../src/config.js';
+import { anonymizerSecret, assertNotSameDatabase, checkAnonymizationCoverage, readColumnTypes, readPiiDictionary, resolveProduction, strictModeError, unknownRulesError, usesScrub, type ColumnTypes, type ProductionSource } from '../src/data/guards.js';
 import { loadSubset, type LoadResult } from '../src/data/load.js';
 import { catalogSummary, checkStagingCanHold, dumpProductionSchema, readProductionFacts } from '../src/data/schema-copy.js';
 import { verifyLoad, type CheckResult } from '../src/data/verify.js';
@@ -36,6 +37,12 @@ export interface DataContext {
   shape?: DbShape;
   /** data.seed with the keys it leaves unset read from production's catalog. */
   seed?: ResolvedSeed;
+  /** The rules in force, read once (the rules file could change during the run). */
+  rules?: AnonymizeRules;
+  columnTypes?: ColumnTypes;
+  coverage?: CoverageResult;
+  /** keyFingerprint of ANONYMIZER_SECRET: says which key made the pseudonyms, without revealing it. */
+  keyFingerprint?: string;
   plan?: SubsetPlan;
   backupBefore?: BackupResult;
   backupAfter?: BackupResult;
@@ -124,9 +131,14 @@ export function dataTasks(): ListrTask<DataContext>[] {
           const tx = ctx.snapshot!.tx;
           ctx.shape = await introspect(tx, ctx.config.data.schemas);
           if (!ctx.shape.tables.size) throw new UserError(`Production has no tables in schema(s) ${ctx.config.data.schemas.join(', ')}.`, { tryThis: 'Check data.schemas and the database in PRODUCTION_DATABASE_URL.' });
-          const { uncovered, proposals } = await uncoveredPii(tx, ctx.shape, effectiveRules(ctx.config));
-          if (uncovered.length && ctx.config.data.strict) throw strictModeError(uncovered);
-          task.title = `Schema: ${ctx.shape.tables.size} tables, ${ctx.shape.foreignKeys.length} foreign keys; ${proposals.length} PII-looking columns, ${uncovered.length ? `${uncovered.length} without a rule (strict mode off)` : 'all covered by rules'}`;
+          const rules = { user: userRules(ctx.config), builtin: builtinRules(ctx.config) };
+          ctx.rules = { ...rules.builtin, ...rules.user };
+          ctx.columnTypes = await readColumnTypes(tx, ctx.config.data.schemas);
+          const coverage = (ctx.coverage = await checkAnonymizationCoverage(tx, ctx.shape, ctx.columnTypes, rules));
+          if (coverage.unknownRules.length) throw unknownRulesError(coverage.unknownRules);
+          if (coverage.undecided.length && ctx.config.data.strict) throw strictModeError(coverage.undecided);
+          const bySource = (s: string) => coverage.decided.filter((d) => d.source === s).length;
+          task.title = `Schema: ${ctx.shape.tables.size} tables, ${ctx.shape.foreignKeys.length} foreign keys; text columns decided: ${bySource('built-in')} built-in, ${bySource('config')} by your rules, ${bySource('key column')} key columns kept${coverage.undecided.length ? `; ${coverage.undecided.length} undecided, kept as they are (strict mode off)` : ''}`;
         }),
     },
     {
@@ -173,14 +185,23 @@ export function dataTasks(): ListrTask<DataContext>[] {
             task.output = 'pg_dump --schema-only of production…';
             schemaSql = (await dumpProductionSchema(config, ctx.production!.url, config.data.schemas, ctx.signal)).sql;
           }
+          const rules = ctx.rules ?? effectiveRules(config);
+          const secret = anonymizerSecret(config);
+          task.output = 'Reading production\'s names and phone numbers for the anonymizer…';
+          const transformers: Transformers = createTransformers(secret, {
+            dictionary: await readPiiDictionary(ctx.snapshot!.tx, ctx.shape!, ctx.columnTypes ?? new Map(), rules, usesScrub(rules)),
+          });
+          ctx.keyFingerprint = transformers.fingerprint;
           const before = await stagingState(ctx.staging!, config.data.schemas);
           try {
             ctx.load = await loadSubset(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
               schemas: config.data.schemas,
               ...(schemaSql !== undefined ? { schemaSql } : {}),
               facts,
-              rules: effectiveRules(config),
-              secret: anonymizerSecret(config),
+              rules,
+              secret,
+              transformers,
+              ...(ctx.columnTypes ? { columnTypes: ctx.columnTypes } : {}),
               signal: ctx.signal,
               ...(ctx.failAfterTable ? { failAfterTable: ctx.failAfterTable } : {}),
               onTable: (p) => (task.output = `${p.index + 1}/${p.total} ${p.table}: ${n(p.rows)} rows${p.rowsPerSecond ? `, ${n(Math.round(p.rowsPerSecond))} rows/s` : ''}${p.done ? ' ✔' : ''}`),
@@ -208,9 +229,10 @@ export function dataTasks(): ListrTask<DataContext>[] {
         timePhase(ctx, 'verify', async () => {
           ctx.checks = await verifyLoad(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
             schemas: ctx.config.data.schemas,
-            rules: effectiveRules(ctx.config),
+            rules: ctx.rules ?? effectiveRules(ctx.config),
             seed: ctx.seed!,
             stagingEmailDomain: 'staging.local',
+            ...(ctx.columnTypes ? { columnTypes: ctx.columnTypes } : {}),
           });
           const failed = ctx.checks.filter((c) => !c.ok);
           if (failed.length) {
@@ -252,13 +274,14 @@ export function dataTasks(): ListrTask<DataContext>[] {
 
 /** Every production column with the rule that applies to it ("keep" when none does). */
 export function coverageTable(ctx: DataContext) {
-  const rules = effectiveRules(ctx.config);
+  const rules = ctx.rules ?? effectiveRules(ctx.config);
+  const keyColumns = new Set(ctx.coverage?.decided.filter((d) => d.source === 'key column').map((d) => `${d.table}.${d.column}`));
   const out: Array<{ column: string; rule: string; values?: number; changed?: number }> = [];
   for (const [key, t] of ctx.shape?.tables ?? []) {
     for (const c of t.columns) {
       const rule = findRule(rules, key, c.name);
       const stats = ctx.load?.columns[`${key}.${c.name}`];
-      out.push({ column: `${key}.${c.name}`, rule: rule ? ruleNameOf(rule) : 'keep (no rule)', ...(stats ? { values: stats.values, changed: stats.changed } : {}) });
+      out.push({ column: `${key}.${c.name}`, rule: rule ? ruleNameOf(rule) : keyColumns.has(`${key}.${c.name}`) ? 'keep (key column)' : 'keep (no rule)', ...(stats ? { values: stats.values, changed: stats.changed } : {}) });
     }
   }
   return out;
@@ -283,6 +306,8 @@ export function dataSummary(ctx: DataContext) {
     plan: p.tables.map(({ table, rows, estimatedBytes, reasons }) => ({ table, rows, estimatedBytes, reasons })),
     warnings: p.warnings,
     anonymization: coverageTable(ctx),
+    /** Which ANONYMIZER_SECRET made the pseudonyms (rotating it changes every one of them). */
+    anonymizerKeyFingerprint: ctx.keyFingerprint,
     checks: ctx.checks,
     leakScan: ctx.checks?.find((c) => c.name.startsWith('leak scan')),
     backups: { before: ctx.backupBefore?.file, after: ctx.backupAfter?.file },

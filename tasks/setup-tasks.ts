@@ -8,7 +8,7 @@ import { generateWorkspace, type GeneratedFiles } from '../src/generate.js';
 import { preflight, type PreflightResult } from '../src/preflight.js';
 import { writeReport } from '../src/reports.js';
 import { applyStagingSchema, stagingSql } from '../src/staging-db.js';
-import { assertVerified, composeUp, stackStatus, verifyHealthThroughNginx, verifyPostgres, verifyRedis, type StackStatus, type VerifyCheck } from '../src/stack.js';
+import { assertVerified, composeUp, grafanaSkippedNote, imageAvailable, profileServices, stackStatus, verifyHealthThroughNginx, verifyPostgres, verifyRedis, type StackStatus, type VerifyCheck } from '../src/stack.js';
 import { version } from '../src/version.js';
 import { timePhase } from './run-tasks.js';
 
@@ -24,10 +24,12 @@ export interface SetupContext {
   status?: StackStatus;
   verification: VerifyCheck[];
   reportFile?: string;
+  /** Optional services left out, each with why and how to enable it. */
+  skipped: Array<{ service: string; note: string }>;
 }
 
 export function newSetupContext(config: Config, docker: Dockerode, signal: AbortSignal, regenerateCerts = false): SetupContext {
-  return { config, docker, signal, regenerateCerts, startedAt: new Date(), timings: {}, verification: [] };
+  return { config, docker, signal, regenerateCerts, startedAt: new Date(), timings: {}, verification: [], skipped: [] };
 }
 
 export function setupTasks(): ListrTask<SetupContext>[] {
@@ -55,12 +57,18 @@ export function setupTasks(): ListrTask<SetupContext>[] {
       title: 'Start containers and wait until healthy',
       task: (ctx, task) =>
         timePhase(ctx, 'up', async () => {
-          await composeUp(ctx.config, { signal: ctx.signal, onLine: (line) => (task.output = line) });
+          // Grafana cannot always be had (no Debian package, no registry): the rest of the stack comes up without it.
+          let services: string[] | undefined;
+          if (ctx.config.profiles.monitoring && !(await imageAvailable(ctx.docker, ctx.config.images.grafana))) {
+            ctx.skipped.push({ service: 'grafana-staging', note: grafanaSkippedNote(ctx.config) });
+            services = profileServices(ctx.config, { grafana: false });
+          }
+          await composeUp(ctx.config, { signal: ctx.signal, onLine: (line) => (task.output = line), ...(services ? { services } : {}) });
           // compose does not recreate nginx when only its mounted config or certificate changed.
           if (ctx.generated?.nginxChanged) await runCompose(ctx.config, ['exec', '-T', 'nginx-staging', 'nginx', '-s', 'reload'], { signal: ctx.signal });
           ctx.status = await stackStatus(ctx.docker, ctx.config);
           const healthy = ctx.status.containers.filter((c) => c.health === 'healthy').length;
-          task.title = `Started ${ctx.status.containers.length} containers, ${healthy} healthy`;
+          task.title = `Started ${ctx.status.containers.length} containers, ${healthy} healthy${ctx.skipped.length ? ` (${ctx.skipped.map((s) => s.service).join(', ')} skipped)` : ''}`;
         }),
     },
     {
@@ -125,6 +133,7 @@ export function setupReport(ctx: SetupContext) {
     containers: ctx.status?.containers.map(({ name, service, state, health, ports }) => ({ name, service, state, health, ports })),
     urls: ctx.status?.urls,
     verification: ctx.verification,
+    skipped: ctx.skipped,
     timingsMs: ctx.timings,
     ok: ctx.verification.length > 0 && ctx.verification.every((c) => c.ok),
   };

@@ -16,7 +16,7 @@ const PROD_URL = `postgresql://scratch:scratch-pw@127.0.0.1:${PROD_PORT}/scratch
 const SCHEMAS = ['public', 'app'];
 const stack = testStack('ld-schema', 33200, {
   data: { schemas: SCHEMAS, maxUsers: 8, strict: false, seed: { deletedAtColumn: 'deleted_at', createdAtColumn: 'created_at' } },
-  anonymize: { rules: { 'users.email': 'email', 'users.name': 'name', 'app.tickets.subject': 'keep', 'app.tickets.owner': 'keep' } },
+  anonymize: { rules: { 'users.email': 'email', 'users.name': 'name', 'users.api_key': 'token', 'app.tickets.subject': 'keep', 'app.tickets.owner': 'keep' } },
 });
 let production: ScratchPostgres;
 let run: { exitCode: number; stdout: string; stderr: string };

@@ -221,9 +221,10 @@ describe('rehearse data on the demo production', () => {
     const before = { staging: await withSql(staging(), fingerprint), files: backups() };
     const r = await rehearse(strict, ['data', '--yes']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/look like PII and have no anonymization rule; nothing was written/);
-    expect(r.stderr).toContain('users.name');
-    expect(r.stderr).toContain('"anonymize"');
+    expect(r.stderr).toMatch(/column\(s\) that can hold text have no anonymization decision; nothing was written/);
+    expect(r.stderr).toContain('users.name: proposed name');
+    expect(r.stderr).toContain('rehearse data rules --write');
+    expect(r.stderr).not.toContain('[object Object]');
     expect(await withSql(staging(), fingerprint)).toEqual(before.staging);
     expect(backups()).toEqual(before.files);
   });
@@ -245,6 +246,8 @@ describe('rehearse data on another schema', () => {
           'audit_events.payload': { rule: 'json', paths: { '$..email': 'email' }, others: 'freeText' },
           'teams.name': 'keep',
           'courses.title': 'keep',
+          // Fail-closed: every text column needs a decision, the role too.
+          'app_users.role': 'keep',
         },
       },
     });

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { buildEnv, parseEnvFile, redact } from '../src/env-file.js';
-import { generateWorkspace, renderComposeFile, renderNginxConf } from '../src/generate.js';
+import { generateWorkspace, renderComposeFile, renderNginxConf, renderPrometheusConf } from '../src/generate.js';
 import { renderTemplate } from '../src/template.js';
 import { ensureCertificate } from '../src/tls.js';
 
@@ -22,7 +22,8 @@ interface ComposeDoc {
 }
 
 describe('compose file', () => {
-  const doc = parse(renderComposeFile(configIn(tmp()))) as ComposeDoc;
+  // merge: the template's x-hardened anchor is a YAML merge key, as compose reads it.
+  const doc = parse(renderComposeFile(configIn(tmp())), { merge: true }) as ComposeDoc;
 
   it('names containers the way the guide addresses them', () => {
     expect(doc.name).toBe('1001-stories-staging');
@@ -34,6 +35,9 @@ describe('compose file', () => {
       'pgadmin-staging': '1001-stories-pgadmin-staging',
       'prometheus-staging': '1001-stories-prometheus-staging',
       'grafana-staging': '1001-stories-grafana-staging',
+      'postgres-exporter-staging': '1001-stories-postgres-exporter-staging',
+      'redis-exporter-staging': '1001-stories-redis-exporter-staging',
+      'nginx-exporter-staging': '1001-stories-nginx-exporter-staging',
     });
     expect(doc.volumes.postgres_staging_data!.name).toBe('postgres_staging_data');
   });
@@ -55,7 +59,8 @@ describe('compose file', () => {
 
   it('gives every service a healthcheck, labels and the staging network; Redis checks with its password', () => {
     for (const [name, service] of Object.entries(doc.services)) {
-      expect(service.healthcheck?.test, name).toBeDefined();
+      // The official exporter images have no shell or HTTP client: Prometheus's target health is their check.
+      if (!name.endsWith('-exporter-staging')) expect(service.healthcheck?.test, name).toBeDefined();
       expect(service.labels?.['com.1001stories.environment'], name).toBe('staging');
       expect(service.networks, name).toEqual(['staging']);
     }
@@ -63,11 +68,71 @@ describe('compose file', () => {
     expect(doc.networks.staging!.name).toBe('1001-stories-staging-network');
   });
 
+  it('hardens every service: capabilities dropped, no-new-privileges, memory and CPU limits from resources.*', () => {
+    const services = Object.entries(doc.services) as Array<[string, Record<string, any>]>;
+    expect(services.length).toBe(10);
+    for (const [name, s] of services) {
+      expect(s.mem_limit, name).toMatch(/^\d+m$/);
+      expect(s.cpus, name).toBeGreaterThan(0);
+      if (name === 'pgadmin-staging') continue;
+      expect(s.cap_drop, name).toEqual(['ALL']);
+      expect(s.security_opt, name).toEqual(['no-new-privileges:true']);
+    }
+    expect(doc.services['postgres-staging']).toMatchObject({ mem_limit: '1024m', cpus: 1, read_only: true, cap_add: ['CHOWN', 'SETUID', 'SETGID', 'DAC_OVERRIDE', 'FOWNER'] });
+    expect(doc.services['app-staging']).toMatchObject({ user: '1000:1000', mem_limit: '512m', cpus: 0.5, read_only: true });
+    expect(doc.services['app-staging']).not.toHaveProperty('cap_add');
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'rehearse.config.json'), JSON.stringify({ resources: { app: { memoryMb: 300, cpus: 1.5 } }, hardening: { readOnlyRootFs: false } }));
+    const relaxed = parse(renderComposeFile(configIn(dir)), { merge: true }) as ComposeDoc;
+    expect(relaxed.services['app-staging']).toMatchObject({ mem_limit: '300m', cpus: 1.5, read_only: false });
+  });
+
+  it('keeps the exporters and stub_status off the host: no published port', () => {
+    for (const name of ['postgres-exporter-staging', 'redis-exporter-staging', 'nginx-exporter-staging']) expect(doc.services[name]!.ports, name).toBeUndefined();
+    expect(doc.services['nginx-exporter-staging']!.command).toEqual(['--nginx.scrape-uri=http://nginx-staging:8082/stub_status']);
+  });
+
   it('uses the configured images, and the operator\'s own app image when given', () => {
     const custom = parse(renderComposeFile(configIn(tmp(), { REHEARSE_APP_IMAGE: 'acme/app:1.2', REHEARSE_IMAGE_NGINX: 'nginx:1.27' }))) as ComposeDoc;
     expect(custom.services['app-staging']!.image).toBe('acme/app:1.2');
     expect(custom.services['nginx-staging']!.image).toBe('nginx:1.27');
     expect(JSON.stringify(custom.services['app-staging'])).not.toContain('demo-app');
+  });
+});
+
+describe('staging-monitoring/', () => {
+  it('holds prometheus.yml scraping every exporter and the app, and Grafana files whose references all resolve', async () => {
+    const dir = tmp();
+    const config = configIn(dir, {}, { monitoring: true });
+    const { files } = await generateWorkspace(config);
+    const mon = path.join(dir, 'staging-monitoring');
+    const prom = parse(readFileSync(path.join(mon, 'prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }> };
+    expect(prom.scrape_configs.map((j) => j.job_name)).toEqual(['prometheus', 'app', 'postgres', 'redis', 'nginx']);
+    expect(prom.scrape_configs.find((j) => j.job_name === 'app')).toMatchObject({ metrics_path: '/metrics', static_configs: [{ targets: ['app-staging:3000'] }] });
+    const compose = parse(readFileSync(path.join(dir, 'docker-compose.staging.yml'), 'utf8')) as { services: Record<string, { volumes?: string[] }> };
+    // Every bind mount of the monitoring services names a file or folder setup wrote.
+    const binds = ['prometheus-staging', 'grafana-staging'].flatMap((s) => compose.services[s]!.volumes!).filter((v) => v.startsWith('./'));
+    expect(binds.length).toBe(3);
+    for (const b of binds) expect(files.some((f) => f.startsWith(path.join(dir, b.split(':')[0]!))), b).toBe(true);
+    for (const job of prom.scrape_configs.slice(2)) expect(Object.keys(compose.services)).toContain(job.static_configs[0]!.targets[0]!.split(':')[0]);
+    // The datasource the dashboard's panels use is the one provisioned, pointing at prometheus-staging.
+    const ds = parse(readFileSync(path.join(mon, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as { datasources: Array<{ uid: string; url: string }> };
+    expect(ds.datasources[0]!.url).toBe('http://prometheus-staging:9090');
+    const provider = parse(readFileSync(path.join(mon, 'grafana/provisioning/dashboards/rehearse.yml'), 'utf8')) as { providers: Array<{ options: { path: string } }> };
+    expect(compose.services['grafana-staging']!.volumes!.some((v) => v.endsWith(`:${provider.providers[0]!.options.path}:ro`))).toBe(true);
+    const dash = JSON.parse(readFileSync(path.join(mon, 'grafana/dashboards/role-migration-rehearsal.json'), 'utf8')) as { title: string; panels: Array<{ title: string; datasource: { uid: string }; targets: Array<{ expr: string }> }> };
+    expect(dash.title).toBe('Role migration rehearsal');
+    expect(dash.panels.length).toBeGreaterThan(0);
+    for (const panel of dash.panels) expect(panel.datasource.uid, panel.title).toBe(ds.datasources[0]!.uid);
+    const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr)).join(' ');
+    for (const metric of ['stories_users_by_role', 'stories_http_request_duration_seconds_bucket', 'pg_locks_count', 'pg_stat_activity_count', 'redis_memory_used_bytes']) expect(exprs).toContain(metric);
+  });
+
+  it('leaves the app out of prometheus.yml when app.metricsPath is null', () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'rehearse.config.json'), JSON.stringify({ app: { metricsPath: null } }));
+    const prom = parse(renderPrometheusConf(configIn(dir))) as { scrape_configs: Array<{ job_name: string }> };
+    expect(prom.scrape_configs.map((j) => j.job_name)).toEqual(['prometheus', 'postgres', 'redis', 'nginx']);
   });
 });
 

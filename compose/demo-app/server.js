@@ -445,8 +445,72 @@ async function stories(req, res) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Prometheus metrics, in the text exposition format written by hand: the app has no npm install
+// step (its only dependency is bind-mounted), and a histogram and three gauges need no library.
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const latency = new Map(); // "method route status" → { labels, counts per bucket, sum, count }
+
+function observe(method, route, status, seconds) {
+  const key = `${method} ${route} ${status}`;
+  let h = latency.get(key);
+  if (!h) {
+    h = { labels: `method="${method}",route="${route}",status="${status}"`, counts: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
+    latency.set(key, h);
+  }
+  LATENCY_BUCKETS.forEach((le, i) => { if (seconds <= le) h.counts[i] += 1; });
+  h.sum += seconds;
+  h.count += 1;
+}
+
+const labelValue = (v) => String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+async function roleMetrics() {
+  const [byRole, learners] = await Promise.all([
+    query((s) => s`select "role"::text as "role", count(*)::int as "n" from public.users where "deletedAt" is null group by 1 order by 1`),
+    query((s) => s`select count(*)::int as "n" from public.users where "role"::text = 'LEARNER' and "deletedAt" is null`),
+  ]);
+  return { byRole, learners: learners[0].n };
+}
+
+async function metrics(req, res) {
+  const lines = [];
+  const family = (name, type, help) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  family('stories_http_request_duration_seconds', 'histogram', 'Time to answer an HTTP request, by route.');
+  for (const h of latency.values()) {
+    LATENCY_BUCKETS.forEach((le, i) => lines.push(`stories_http_request_duration_seconds_bucket{${h.labels},le="${le}"} ${h.counts[i]}`));
+    lines.push(`stories_http_request_duration_seconds_bucket{${h.labels},le="+Inf"} ${h.count}`);
+    lines.push(`stories_http_request_duration_seconds_sum{${h.labels}} ${h.sum}`);
+    lines.push(`stories_http_request_duration_seconds_count{${h.labels}} ${h.count}`);
+  }
+  family('stories_role_migration_mode', 'gauge', 'ROLE_MIGRATION_MODE flag of this app (1 on, 0 off).');
+  lines.push(`stories_role_migration_mode ${flags().ROLE_MIGRATION_MODE ? 1 : 0}`);
+  // Before the data step there is no users table: the role gauges are absent and _up says why.
+  let roles = null;
+  try {
+    roles = await roleMetrics();
+  } catch (e) {
+    log(`[warn] /metrics: role metrics unavailable (${errorText(e)})`);
+  }
+  family('stories_role_metrics_up', 'gauge', '1 when the role metrics below could be read from the database.');
+  lines.push(`stories_role_metrics_up ${roles ? 1 : 0}`);
+  if (roles) {
+    family('stories_users_by_role', 'gauge', 'Users that are not soft-deleted, by role.');
+    for (const { role, n } of roles.byRole) lines.push(`stories_users_by_role{role="${labelValue(role === null ? 'NULL' : role)}"} ${n}`);
+    family('stories_learners_remaining', 'gauge', 'LEARNER users (not soft-deleted) left to migrate to CUSTOMER.');
+    lines.push(`stories_learners_remaining ${roles.learners}`);
+  }
+  family('process_resident_memory_bytes', 'gauge', 'Resident memory of the app process.');
+  lines.push(`process_resident_memory_bytes ${process.memoryUsage().rss}`);
+  family('process_start_time_seconds', 'gauge', 'Start time of the app process since the epoch.');
+  lines.push(`process_start_time_seconds ${Math.floor(startedAt / 1000)}`);
+  send(req, res, 200, lines.join('\n') + '\n', { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
+}
+
 const routes = {
   '/': home,
+  '/metrics': metrics,
   '/static/app.css': staticCss,
   '/api/health': health,
   '/api/users': users,
@@ -478,7 +542,12 @@ const server = http.createServer((req, res) => {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     log(`${req.method} ${safePath(req)} ${res.statusCode} ${ms.toFixed(1)}ms${note}`);
   };
-  res.on('finish', () => access(''));
+  res.on('finish', () => {
+    access('');
+    // Known routes by name, anything else as "other": the label set stays bounded.
+    const route = routes[pathOf(req)] ? pathOf(req) : 'other';
+    if (route !== '/metrics') observe(req.method, route, res.statusCode, Number(process.hrtime.bigint() - t0) / 1e9);
+  });
   res.on('close', () => access(res.writableFinished ? '' : ' (aborted)'));
   Promise.resolve()
     .then(() => handle(req, res))

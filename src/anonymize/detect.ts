@@ -1,11 +1,12 @@
 // The PII detector: proposes a rule for every column that looks like personal data, from its
-// name, its type and a sample of its values; then says which of those the rules leave uncovered
-// (strict mode stops on them before writing anything) and prints a snippet to paste.
+// name, its type and a sample of its values (long values: their first and last 32 KB). The
+// coverage check (coverage.ts) turns the proposals into decisions and the rules file's entries.
 import { isIP } from 'node:net';
 import { isJsonObject, parseJson, type JsonValue } from './json-value.js';
 import { parsePgArray, type PgArray } from './pg-array.js';
-import { findRule, type AnonymizeRule, type AnonymizeRules, type LeafRule } from './rules.js';
-import { EMAIL_RE, EMBEDDED_EMAIL_RE, FREE_TEXT_RE, looksLikeCard, looksLikePhone, normaliseKey } from './transformers.js';
+import type { AnonymizeRule, LeafRule } from './rules.js';
+import { boundedSample, findPii, isEmail, looksLikeIsbn, looksLikePhone } from './scan.js';
+import { normaliseKey } from './transformers.js';
 import { REAL_FIRST_NAMES, REAL_LAST_NAMES } from './word-lists.js';
 
 export interface ColumnSample {
@@ -98,6 +99,8 @@ function byName(table: string, column: string, kind: Kind, isArray: boolean): Ca
 
   if (has('password', 'passwd', 'pwd') || joined.includes('password')) return c('passwordHash', 0.95, 'the name says password');
   if (has('email', 'mail', 'emails') || joined.endsWith('email')) return c('email', 0.95, 'the name says e-mail');
+  if (has('isbn', 'issn', 'ean', 'upc', 'sku', 'gtin')) return undefined;
+  if (has('url', 'uri', 'link', 'website', 'homepage', 'portfolio', 'href')) return c('url', 0.7, 'a link, which can carry a person\'s name');
   if (has('phone', 'mobile', 'telephone', 'tel', 'fax', 'msisdn', 'cellphone', 'phones')) return c('phone', 0.9, 'the name says phone');
   if (has('ip') || ['ipaddress', 'ipaddr', 'remoteaddr', 'remoteaddress', 'clientip', 'xforwardedfor', 'forwardedfor'].includes(joined)) return c('ip', 0.9, 'the name says IP address');
   if (joined.includes('useragent') || has('ua')) return c('userAgent', 0.85, 'the name says user agent');
@@ -140,10 +143,13 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** The class a whole value belongs to, if it is one of the PII shapes. */
 export function classifyValue(v: string): ValueClass | undefined {
+  // Whole-value shapes are short: a long value is free text, looked at by hasEmbeddedPii.
+  if (v.length > 512) return undefined;
   const s = v.trim();
   if (s === '') return undefined;
   if (/^\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}$/.test(s) || /^\$argon2(?:id|i|d)\$/.test(s) || /^\$(?:pbkdf2|scrypt)/.test(s)) return 'passwordHash';
-  if (EMAIL_RE.test(s)) return 'email';
+  if (isEmail(s)) return 'email';
+  if (looksLikeIsbn(s)) return undefined;
   if (isIP(s.replace(/\/\d{1,3}$/, ''))) return 'ip';
   if (/^[+()\d\s.-]+$/.test(s) && /\d/.test(s) && looksLikePhone(s)) return 'phone';
   if (/^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]*$/.test(s) || TOKEN_PREFIX.test(s)) return 'token';
@@ -157,9 +163,7 @@ export function classifyValue(v: string): ValueClass | undefined {
 
 /** Does free text contain an e-mail, an IPv4 address, or a phone or card number? */
 export function hasEmbeddedPii(v: string): boolean {
-  if (EMBEDDED_EMAIL_RE.test(v)) return true;
-  for (const m of v.matchAll(FREE_TEXT_RE)) if (m[2] || looksLikePhone(m[0]) || looksLikeCard(m[0])) return true;
-  return false;
+  return findPii(v).some((f) => f.kind !== 'url');
 }
 
 const CLASS_RULE: Record<ValueClass, LeafRule> = { passwordHash: 'passwordHash', email: 'email', phone: 'phone', ip: 'ip', token: 'token', name: 'name' };
@@ -200,7 +204,14 @@ function jsonKeys(doc: unknown, into = new Set<string>()): Set<string> {
 
 const ADDRESS_KEYS = new Set(['street', 'street1', 'street2', 'line1', 'line2', 'addressline1', 'addressline2', 'city', 'postalcode', 'postcode', 'zip', 'zipcode']);
 
-function byContentOfStrings(values: string[], idLike: boolean): Candidate | undefined {
+function byContentOfStrings(all: string[], idLike: boolean): Candidate | undefined {
+  let sampled = false;
+  const values = all.map((v) => {
+    const b = boundedSample(v);
+    sampled ||= b.sampled;
+    return b.text;
+  });
+  const note = sampled ? ' (long values sampled: their first and last 32 KB)' : '';
   const present = values.filter((v) => v.trim() !== '');
   if (present.length === 0) return undefined;
   const counts = new Map<ValueClass, number>();
@@ -218,7 +229,7 @@ function byContentOfStrings(values: string[], idLike: boolean): Candidate | unde
       rule: CLASS_RULE[best[0]],
       reason: 'content',
       confidence: round(0.5 + 0.45 * frac),
-      detail: `${best[1]} of ${present.length} sampled values look like ${CLASS_WORDS[best[0]]}`,
+      detail: `${best[1]} of ${present.length} sampled values look like ${CLASS_WORDS[best[0]]}${note}`,
     };
   }
   const mixed = embedded + [...counts.values()].reduce((a, b) => a + b, 0);
@@ -227,7 +238,7 @@ function byContentOfStrings(values: string[], idLike: boolean): Candidate | unde
       rule: 'freeText',
       reason: 'content',
       confidence: round(Math.min(0.9, 0.6 + 0.3 * (mixed / present.length))),
-      detail: `${mixed} of ${present.length} sampled values contain e-mail addresses, phone numbers or the like`,
+      detail: `${mixed} of ${present.length} sampled values contain e-mail addresses, phone numbers or the like${note}`,
     };
   }
   return undefined;
@@ -290,6 +301,8 @@ export interface DetectOptions {
   minConfidence?: number;
 }
 
+const PRODUCT_CODE = /(?:^|[_\W])(?:isbn|issn|ean|upc|sku|gtin)(?:$|[_\W\d])|^(?:isbn|issn|ean|upc|sku|gtin)/i;
+
 /** One proposal per PII-looking column: the strongest signal wins, and agreeing signals raise confidence. */
 export function detectPii(columns: ColumnSample[], opts: DetectOptions = {}): PiiProposal[] {
   const min = opts.minConfidence ?? 0.5;
@@ -310,7 +323,8 @@ export function detectPii(columns: ColumnSample[], opts: DetectOptions = {}): Pi
     } else if (kind === 'text') {
       const values = present.flatMap((s) => (isArray ? toArray(s) : typeof s === 'string' ? [s] : []));
       const c = byContentOfStrings(values, idLike);
-      if (c) candidates.push(c);
+      // A product code (ISBN, EAN, SKU…) is digits and dashes like a phone number, and names no one.
+      if (c && !(c.rule === 'phone' && PRODUCT_CODE.test(col.column))) candidates.push(c);
     }
     if (candidates.length === 0) continue;
     candidates.sort((a, b) => b.confidence - a.confidence);
@@ -320,18 +334,4 @@ export function detectPii(columns: ColumnSample[], opts: DetectOptions = {}): Pi
     if (best.confidence >= min) out.push({ table: col.table, column: col.column, ...best });
   }
   return out;
-}
-
-/** The proposals no rule covers (a `keep` rule counts as a decision, so it covers). */
-export function checkCoverage(proposals: PiiProposal[], rules: AnonymizeRules): PiiProposal[] {
-  return proposals.filter((p) => findRule(rules, p.table, p.column) === undefined);
-}
-
-/** A config fragment to paste into rehearse.config.json (YAML accepts it too). */
-export function configSnippet(uncovered: PiiProposal[]): string {
-  const rules: Record<string, AnonymizeRule> = {};
-  for (const p of [...uncovered].sort((a, b) => `${a.table}.${a.column}`.localeCompare(`${b.table}.${b.column}`))) {
-    rules[`${p.table}.${p.column}`] = p.rule;
-  }
-  return JSON.stringify({ anonymize: { rules } }, null, 2);
 }

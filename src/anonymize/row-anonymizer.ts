@@ -15,11 +15,17 @@ export interface ColumnInfo {
   dataType: string;
   /** `text`, `varchar`, `jsonb`, `_text` (an array of text), `inet`, `citext`, … */
   udtName: string;
+  /** The type under a domain (`_`-prefixed for an array), when udtName is a domain; from the catalogue. */
+  baseUdt?: string;
+  /** varchar(n) / char(n): pseudonyms are shortened to fit. */
+  maxLength?: number;
 }
 
 export interface RowAnonymizerOptions extends TransformerOptions {
   /** Names of this table's columns that are unique in production (from the catalogue); rules can also say `unique: true`. */
   uniqueColumns?: Iterable<string>;
+  /** Unique keys of several columns: a row whose anonymized key repeats gets its ruled column derived again. */
+  uniqueKeys?: string[][];
   /** The run's transformers, shared by all tables so collision overrides agree; must use the same secret. */
   transformers?: Transformers;
 }
@@ -63,7 +69,18 @@ function categoryOf(udt: string): Category {
   return 'other';
 }
 
-const isArrayColumn = (c: ColumnInfo) => c.dataType === 'ARRAY' || c.udtName.startsWith('_');
+const typeOf = (c: ColumnInfo) => c.baseUdt ?? c.udtName;
+const isArrayColumn = (c: ColumnInfo) => c.dataType === 'ARRAY' || typeOf(c).startsWith('_');
+
+/** Cuts a value to `max` characters (code points, as PostgreSQL counts them). */
+function fitLength(v: string, max: number): string {
+  if (v.length <= max) return v;
+  const chars = Array.from(v);
+  return chars.length <= max ? v : chars.slice(0, max).join('');
+}
+
+/** Rules whose output keeps its shape only with a suffix (a derived phone could repeat; a date cannot take one but is rarely unique). */
+const FIXED_FORMAT = new Set(['phone', 'dateOfBirth', 'passwordHash', 'ip']);
 
 /** A value in, a value out; null means SQL NULL. */
 type ValueFn = (value: string) => string | null;
@@ -79,7 +96,8 @@ export function createRowAnonymizer(
   if (opts.transformers && opts.transformers.fingerprint !== keyFingerprint(secret)) {
     throw new Error('createRowAnonymizer: the shared transformers were made with a different secret');
   }
-  const uniqueNames = new Set(opts.uniqueColumns ?? []);
+  const uniqueNames = new Set([...(opts.uniqueColumns ?? []), ...(opts.uniqueKeys ?? []).filter((k) => k.length === 1).map((k) => k[0]!)]);
+  const derivers = new Map<string, (value: string, attempt: number) => string | null>();
   const stats: RowAnonymizer['stats'] = { rows: 0, columns: {} };
   const handlers: Array<{ index: number; column: string; fn: (raw: string) => string; s: ColumnStats }> = [];
 
@@ -94,26 +112,49 @@ export function createRowAnonymizer(
       return;
     }
     const array = isArrayColumn(col);
-    const category = categoryOf(array ? col.udtName.replace(/^_/, '') : col.udtName);
+    const udt = array ? typeOf(col).replace(/^_/, '') : typeOf(col);
+    const category = categoryOf(udt);
     let fn: ValueFn;
     if (array) {
-      if (typeof rule === 'object' && rule.rule === 'textArray') fn = elementWise(compileValue(rule.of, category, where, tx));
-      else fn = elementWise(compileValue(rule as LeafRule | JsonRule, category, where, tx));
+      if (typeof rule === 'object' && rule.rule === 'textArray') fn = elementWise(compileValue(rule.of, category, where, tx, udt));
+      else fn = elementWise(compileValue(rule as LeafRule | JsonRule, category, where, tx, udt));
     } else {
       if (typeof rule === 'object' && rule.rule === 'textArray') {
         throw new UserError(`${where} has rule "textArray", but it is not an array column (it is ${col.dataType}).`, {
           tryThis: `Use the element rule itself, e.g. "${where}": "${typeof rule.of === 'string' ? rule.of : rule.of.rule}".`,
         });
       }
-      fn = compileValue(rule, category, where, tx);
-      const unique = uniqueNames.has(col.name) || (typeof rule === 'object' && 'unique' in rule && rule.unique === true);
+      fn = compileValue(rule, category, where, tx, udt);
       const name = ruleNameOf(rule) as ValueRuleName;
+      const max = category === 'text' ? col.maxLength : undefined;
+      if (max !== undefined) {
+        const inner = fn;
+        fn = name === 'email' ? (v) => (v.trim() === '' ? v : tx.emailFit(v, max)) : (v) => {
+          const out = inner(v);
+          return out === null ? null : fitLength(out, max);
+        };
+      }
+      const base = fn;
+      /** Another pseudonym for the same input, for a collision on a unique key. */
+      const derive = (v: string, attempt: number): string | null => {
+        if (attempt === 1) return base(v);
+        // A shortened e-mail has no room for a suffix: derive another address instead.
+        if (name === 'email' && max !== undefined) return tx.emailFit(v, max, attempt);
+        if (name === 'email' || FIXED_FORMAT.has(name) || attempt > 20) {
+          const out = base(v);
+          if (out === null) return null;
+          const suffixed = suffixValue(out, attempt);
+          return max === undefined ? suffixed : fitLength(out, Math.max(0, max - (suffixed.length - out.length))) + suffixed.slice(out.length);
+        }
+        return base(`${v}\u0000${attempt}`);
+      };
+      if (category === 'text') derivers.set(col.name, derive);
+      const unique = uniqueNames.has(col.name) || (typeof rule === 'object' && 'unique' in rule && rule.unique === true);
       if (unique && category === 'text' && name !== 'passwordHash') {
         const domain = name === 'secret' ? 'token' : name;
-        const inner = fn;
         fn = (v) => {
-          const out = inner(v);
-          return out === null ? null : tx.registry.claim(where, domain, v, out, (n) => suffixValue(out, n));
+          const out = base(v);
+          return out === null ? null : tx.registry.claim(where, domain, v, out, (n) => derive(v, n) ?? out);
         };
       }
     }
@@ -129,11 +170,19 @@ export function createRowAnonymizer(
     });
   });
 
+  // Composite unique keys with a ruled text column: the last such column is derived again on a repeat.
+  const composite = (opts.uniqueKeys ?? [])
+    .filter((k) => k.length > 1 && k.every((c) => columns.some((x) => x.name === c)))
+    .map((k) => ({ indexes: k.map((c) => columns.findIndex((x) => x.name === c)), ruled: [...k].reverse().find((c) => derivers.has(c)) }))
+    .filter((k): k is { indexes: number[]; ruled: string } => k.ruled !== undefined)
+    .map((k) => ({ ...k, index: columns.findIndex((x) => x.name === k.ruled), derive: derivers.get(k.ruled)!, seen: new Set<string>() }));
+
   const width = columns.length;
   const anonymize = ((line: string): string => {
     stats.rows++;
     if (handlers.length === 0) return line;
     const fields = line.split('\t');
+    const raws = composite.length ? fields.slice() : fields;
     if (fields.length !== width) {
       throw new CopyFormatError(`${table}: a row has ${fields.length} fields where ${width} columns were expected`);
     }
@@ -151,6 +200,19 @@ export function createRowAnonymizer(
         h.s.changed++;
         fields[h.index] = out;
       }
+    }
+    for (const k of composite) {
+      let tuple = k.indexes.map((i) => fields[i]).join('\u0001');
+      if (!k.seen.has(tuple) || fields[k.index] === COPY_NULL) {
+        k.seen.add(tuple);
+        continue;
+      }
+      const value = decodeCopyField(raws[k.index]!)!;
+      for (let attempt = 2; k.seen.has(tuple); attempt++) {
+        fields[k.index] = encodeCopyField(k.derive(value, attempt));
+        tuple = k.indexes.map((i) => fields[i]).join('\u0001');
+      }
+      k.seen.add(tuple);
     }
     return fields.join('\t');
   }) as RowAnonymizer;
@@ -188,6 +250,8 @@ function leafString(rule: LeafRule, tx: Transformers): StringTransformer {
     }
     case 'secret':
       return tx.token;
+    case 'scrub':
+      return tx.scrub;
     case 'keep':
       return ((v: string | null) => v) as StringTransformer;
     case 'null':
@@ -226,11 +290,11 @@ function compileJsonRule(rule: JsonRule, tx: Transformers): (doc: JsonValue) => 
   const entries = Object.entries(rule.paths);
   const paths = entries.map(([p]) => parseJsonPath(p));
   const fns = entries.map(([, r]) => leafJson(r, tx));
-  const others = rule.others === 'freeText' ? (s: string) => tx.freeText(s) : undefined;
+  const others = rule.others === 'freeText' ? (s: string) => tx.freeText(s) : rule.others === 'scrub' ? (s: string) => tx.scrub(s) : undefined;
   return (doc) => rewriteJson(doc, paths, (node, i) => fns[i]!(node), others);
 }
 
-function compileValue(rule: LeafRule | JsonRule, category: Category, where: string, tx: Transformers): ValueFn {
+function compileValue(rule: LeafRule | JsonRule, category: Category, where: string, tx: Transformers, udt: string): ValueFn {
   const name = ruleNameOf(rule);
   const refuse = (why: string): never => {
     throw new UserError(`${where}: rule "${name}" ${why}.`, {
@@ -260,6 +324,7 @@ function compileValue(rule: LeafRule | JsonRule, category: Category, where: stri
   const leafName = ruleNameOf(leaf);
   if (category === 'date' && leafName !== 'dateOfBirth') refuse('cannot produce a date; use "dateOfBirth"');
   if (category === 'inet' && leafName !== 'ip') refuse('cannot produce an address for an inet column; use "ip"');
-  if (category === 'other') refuse('only fits text, json or array columns');
+  if (category === 'inet' && udt === 'cidr') return tx.cidr;
+  if (category === 'other') refuse(`only fits text, json or array columns (this one is ${udt}); use "keep" or "null"`);
   return leafString(leaf, tx);
 }

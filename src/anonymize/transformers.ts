@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { UserError } from '../errors.js';
 import { createKeyedHash } from './hmac-sha256.js';
 import { isJsonObject, numberFromText, type JsonValue } from './json-value.js';
+import { findPii, rewriteFinds } from './scan.js';
 import { UniquenessRegistry } from './unique.js';
 import { FAKE_CITIES, FAKE_FIRST_NAMES, FAKE_LAST_NAMES, FAKE_STREETS, FAKE_USER_AGENTS } from './word-lists.js';
 
@@ -48,6 +49,8 @@ export interface TransformerOptions {
   pseudonymHexChars?: number;
   /** Shared collision overrides; pass the run's registry so every table agrees. */
   registry?: UniquenessRegistry;
+  /** Production's names and phone numbers, for `scrub` and for phone pseudonyms that are never real. */
+  dictionary?: PiiDictionary;
 }
 
 export interface Transformers {
@@ -61,18 +64,28 @@ export interface Transformers {
   readonly name: StringTransformer;
   readonly firstName: StringTransformer;
   readonly lastName: StringTransformer;
-  /** Same punctuation and digit count, digits replaced (a separated `+cc` kept); the last seven read `555-01xx`. */
+  /**
+   * Same punctuation and digit count (a separated `+cc` kept). Ten or more digits read
+   * `AAA-555-01xx` (fictional in every NANP area code: 80,000 numbers); shorter ones are derived
+   * digits. Never a production number (the dictionary's), and never the same for two inputs.
+   */
   readonly phone: StringTransformer;
-  /** IPv4 → 192.0.2.x / 198.51.100.x / 203.0.113.x, IPv6 → 2001:db8::/32; a `/n` suffix is kept. */
+  /** IPv4 → 240.0.0.0/4 (reserved), IPv6 → 2001:db8::/32, never a production address; a `/n` suffix is kept. */
   readonly ip: StringTransformer;
+  /** For cidr columns: the `ip` pseudonym with the mask kept and the host bits zeroed (a valid network). */
+  readonly cidr: StringTransformer;
   /** `staging-token-<hmac prefix>`: one-way, unique for practical purposes. */
   readonly token: StringTransformer;
   /** The one staging bcrypt hash (STAGING_PASSWORD); an empty value stays empty. */
   readonly passwordHash: StringTransformer;
   /** Shifted by 1–180 days either way, staying in the same age bracket (<13, 13–17, 18+) at the reference date. */
   readonly dateOfBirth: StringTransformer;
-  /** E-mails, IPv4 addresses, phone and card numbers inside text replaced; the rest kept. */
+  /** Generated filler text of the same shape (word lengths, case, punctuation, line breaks); nothing of the input's words. */
   readonly freeText: StringTransformer;
+  /** The text kept, but e-mails, URLs, IPs, phone and card numbers and every production name word replaced. */
+  readonly scrub: StringTransformer;
+  /** An e-mail pseudonym of at most `max` characters (for varchar(n)); `attempt` > 1 derives another one. */
+  emailFit(value: string, max: number, attempt?: number): string;
   readonly city: StringTransformer;
   /** Letters stay letters, digits stay digits, punctuation stays. */
   readonly postalCode: StringTransformer;
@@ -143,54 +156,37 @@ function parseReferenceDate(ref: Date | string | undefined): { y: number; m: num
 /** Blank values carry no PII and are kept as they are. */
 const isBlank = (v: string) => v.trim() === '';
 
-// Unicode letters too: 김@example.com and josé@correo.es are addresses people really write.
-const EMAIL_SRC = String.raw`[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}`;
-const IPV4_OCTET = String.raw`(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)`;
-const IPV4_SRC = String.raw`(?<![\d.])(?:${IPV4_OCTET}\.){3}${IPV4_OCTET}(?![\d]|\.\d)`;
-// Digit groups with single separators, optionally "+" and "(…)"; filtered further in code.
-const PHONE_SRC = String.raw`(?<![\w+@.-])\+?(?:\(\d{1,4}\)|\d{1,4})(?:[ .-]?(?:\(\d{1,4}\)|\d{1,4})){1,7}(?![\w@])`;
-
-/** Matches e-mails, IPv4 addresses and phone-number candidates in free text, in that priority. */
-export const FREE_TEXT_RE = new RegExp(`(${EMAIL_SRC})|(${IPV4_SRC})|(${PHONE_SRC})`, 'gu');
-
-/** Whole-value matchers, shared with the detector. */
-export const EMAIL_RE = new RegExp(`^${EMAIL_SRC}$`, 'u');
-export const EMBEDDED_EMAIL_RE = new RegExp(EMAIL_SRC, 'u');
+export { looksLikeCard, looksLikePhone } from './scan.js';
 
 function digitsOf(s: string): string {
   return s.replace(/\D/g, '');
 }
 
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
 /**
- * Is this candidate a phone number (rather than a date, a decimal, a thousands-grouped amount,
- * or a short number)? 7–15 digits, and a bare run of digits only from 10 digits up.
+ * Filler words by length (index = length): free text is rebuilt from these, so nothing of the
+ * production text but its shape (word lengths, case, punctuation, digits count, line breaks) survives.
  */
-export function looksLikePhone(candidate: string): boolean {
-  const digits = digitsOf(candidate);
-  if (digits.length < 7 || digits.length > 15) return false;
-  if (/^\d{4}[-./]\d{1,2}[-./]\d{1,2}$/.test(candidate) || /^\d{1,2}[-./]\d{1,2}[-./]\d{4}$/.test(candidate)) return false;
-  if (/^\d+\.\d+$/.test(candidate)) return false;
-  if (/^\d{1,3}(?:([ .])\d{3})(?:\1\d{3})*$/.test(candidate)) return false;
-  if (/^\d+$/.test(candidate) && digits.length < 10) return false;
-  return true;
-}
+const FILLER: readonly (readonly string[])[] = [
+  [],
+  ['a', 'e', 'o'],
+  ['et', 'in', 'ad', 'ut', 'id'],
+  ['sed', 'non', 'est', 'nam', 'vel'],
+  ['amet', 'elit', 'erat', 'nisi', 'odio'],
+  ['lorem', 'ipsum', 'dolor', 'magna', 'nulla'],
+  ['tempor', 'labore', 'dolore', 'veniam', 'cillum', 'fugiat'],
+  ['eiusmod', 'aliquip', 'commodo', 'laboris', 'nostrud'],
+  ['occaecat', 'proident', 'deserunt', 'pariatur', 'incidunt'],
+  ['excepteur', 'cupidatat', 'consequat', 'voluptate', 'molestiae'],
+  ['adipiscing', 'exercitati', 'reprehende', 'perspiciat', 'doloremque'],
+];
 
-export function looksLikeCard(candidate: string): boolean {
-  const digits = digitsOf(candidate);
-  return digits.length >= 13 && digits.length <= 19 && luhnValid(digits);
+export interface PiiDictionary {
+  /** Lower-cased words of production's person names (and e-mail local parts): scrub replaces them. */
+  nameTokens?: ReadonlySet<string>;
+  /** Digits of every production phone number: a phone pseudonym never equals one of them. */
+  phoneDigits?: ReadonlySet<string>;
+  /** Every production IP address (as `host()` prints it): an ip pseudonym never equals one of them. */
+  ipAddresses?: ReadonlySet<string>;
 }
 
 export function createTransformers(secret: Buffer | string, opts: TransformerOptions = {}): Transformers {
@@ -236,6 +232,21 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
     const hex = mac('email', normal).toString('hex').slice(0, hexChars);
     return `user-${hex}@${emailDomain}`;
   };
+  /** Shorter forms for short columns: `user-<hex>@domain`, then `<hex>@domain`, then `<hex>@s.test` (RFC 2606). */
+  const emailFit = (v: string, max: number, attempt = 1): string => {
+    const normal = v.trim().toLowerCase();
+    if (normal === '') return v;
+    const hex = mac('email', attempt > 1 ? `${normal}\0${attempt}` : normal).toString('hex');
+    const full = `user-${hex.slice(0, hexChars)}@${emailDomain}`;
+    if (full.length <= max && attempt === 1) return full;
+    for (const [prefix, domain] of [['user-', emailDomain], ['', emailDomain], ['', 's.test']] as const) {
+      const room = max - prefix.length - 1 - domain.length;
+      if (room >= 6) return `${prefix}${hex.slice(0, Math.min(room, 24))}@${domain}`;
+    }
+    throw new UserError(`An e-mail pseudonym needs at least 13 characters; the column holds ${max}.`, {
+      tryThis: 'Give the column the rule "token" or "null" instead of "email".',
+    });
+  };
 
   const nameParts = (v: string): [string, string] => {
     const d = mac('name', v.trim().toLowerCase().replace(/\s+/g, ' '));
@@ -245,36 +256,59 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
   const firstName = (v: string) => (isBlank(v) ? v : differ(v, nameParts(v)[0], () => `${nameParts(v)[0]}a`));
   const lastName = (v: string) => (isBlank(v) ? v : nameParts(v)[1]);
 
+  const productionPhones = opts.dictionary?.phoneDigits ?? new Set<string>();
+  const phoneByInput = new Map<string, string>();
+  const phoneInputs = new Map<string, string>();
+  /** Fake digits for `digits` (cc kept): never a production number, never another input's pseudonym. */
+  const phoneDigits = (digits: string, cc: string): string => {
+    const known = phoneByInput.get(digits);
+    if (known !== undefined) return known;
+    for (let attempt = 0; ; attempt++) {
+      const d = mac('phone', attempt ? `${digits}\0${attempt}` : digits);
+      const rest = digits.length - cc.length;
+      let fake = cc;
+      if (rest >= 10) {
+        // NANP: area code 200–999, then 555-01xx (reserved for fiction in every area code).
+        for (let i = 0; i < rest - 10; i++) fake += String(d[8 + i]! % 10);
+        fake += String(200 + (d.readUInt16BE(0) % 800)) + '55501' + String(d.readUInt16BE(2) % 100).padStart(2, '0');
+      } else {
+        for (let i = 0; i < rest; i++) fake += String(d[i]! % 10);
+      }
+      const taken = phoneInputs.get(fake);
+      if (fake !== digits && !productionPhones.has(fake) && (taken === undefined || taken === digits)) {
+        phoneByInput.set(digits, fake);
+        phoneInputs.set(fake, digits);
+        return fake;
+      }
+      if (attempt > 1000) throw new Error('phone pseudonyms: no free number after 1000 attempts');
+    }
+  };
   const phone = (v: string): string => {
     if (isBlank(v)) return v;
     const digits = digitsOf(v);
-    const d = mac('phone', digits || v);
-    const xx = String(d.readUInt16BE(0) % 100).padStart(2, '0');
-    if (digits.length === 0) return `555-01${xx}`;
+    if (digits.length === 0) return `555-01${String(mac('phone', v).readUInt16BE(0) % 100).padStart(2, '0')}`;
     // A separated "+cc" country code is not identifying and keeps the number parseable: keep it.
     const cc = /^\s*\+(\d{1,3})[\s.(-]/.exec(v)?.[1] ?? '';
-    let fake = cc;
-    for (let i = cc.length; i < digits.length; i++) fake += String(d[2 + (i % 30)]! % 10);
-    if (digits.length - cc.length >= 7) fake = fake.slice(0, digits.length - 7) + '55501' + xx;
-    if (fake === digits) fake = fake.slice(0, -1) + String((Number(fake.at(-1)) + 1) % 10);
+    const fake = phoneDigits(digits, cc);
     let k = 0;
     return v.replace(/\d/g, () => fake[k++]!);
   };
 
-  const TEST_NETS = ['192.0.2', '198.51.100', '203.0.113'] as const;
+  // IPv4 pseudonyms come from 240.0.0.0/4 (reserved, never a host on any network), not from the
+  // documentation ranges: those are what synthetic and test data use, so a pseudonym there would
+  // equal real values. Never a production address (the dictionary's), and never the input itself.
+  const productionIps = opts.dictionary?.ipAddresses ?? new Set<string>();
   const oneIp = (addr: string): string => {
     const kind = isIP(addr);
     if (kind === 0) return addr;
-    const d = mac('ip', addr.toLowerCase());
-    if (kind === 4) {
-      let host = 1 + (d.readUInt16BE(1) % 254);
-      const net = TEST_NETS[d[0]! % 3]!;
-      if (`${net}.${host}` === addr) host = (host % 254) + 1;
-      return `${net}.${host}`;
+    for (let attempt = 0; ; attempt++) {
+      const d = mac('ip', attempt ? `${addr.toLowerCase()}#${attempt}` : addr.toLowerCase());
+      const fake =
+        kind === 4
+          ? `${240 + (d[0]! % 15)}.${d[1]}.${d[2]}.${1 + (d[3]! % 254)}`
+          : ['2001', 'db8', ...Array.from({ length: 6 }, (_, i) => d.readUInt16BE(2 + i * 2).toString(16))].join(':');
+      if (fake !== addr && !productionIps.has(fake)) return fake;
     }
-    const groups: string[] = ['2001', 'db8'];
-    for (let i = 0; i < 6; i++) groups.push(d.readUInt16BE(2 + i * 2).toString(16));
-    return groups.join(':');
   };
   const ip = (v: string): string => {
     const trimmed = v.trim();
@@ -283,6 +317,19 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
     if (isIP(addr)) return oneIp(addr) + (slash < 0 ? '' : trimmed.slice(slash));
     // Lists such as X-Forwarded-For: replace each address, keep the separators.
     return v.replace(/[0-9A-Fa-f:.]{2,}/g, (tok) => (isIP(tok) ? oneIp(tok) : tok));
+  };
+
+  /** The ip pseudonym of a network, host bits zeroed so the result is a valid cidr value. */
+  const cidr = (v: string): string => {
+    const trimmed = v.trim();
+    const slash = trimmed.indexOf('/');
+    const addr = slash < 0 ? trimmed : trimmed.slice(0, slash);
+    const kind = isIP(addr);
+    if (kind === 0) return ip(v);
+    const bits = slash < 0 ? (kind === 4 ? 32 : 128) : Number(trimmed.slice(slash + 1));
+    const fake = oneIp(addr);
+    const masked = kind === 4 ? maskV4(fake, bits) : maskV6(fake, bits);
+    return slash < 0 ? masked : `${masked}/${bits}`;
   };
 
   const token = (v: string) => (v === '' ? v : `staging-token-${mac('token', v).toString('hex').slice(0, 20)}`);
@@ -298,6 +345,15 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
       });
     }
     const [y, mo, da] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const u = mac('dob', `${m[1]}-${m[2]}-${m[3]}`).readUInt16BE(0) % 360;
+    const offset = u < 180 ? -(u + 1) : u - 179; // ±1…180, never 0 (0 would copy the real date)
+    const fmt = ([yy, mm, dd]: [number, number, number]) => `${String(yy).padStart(m[1]!.length, '0')}-${String(mm).padStart(2, '0')}-${String(dd).padStart(2, '0')}${m[4]}`;
+    // Far-future and BC dates are no one's birthday and outside JavaScript's calendar: move the
+    // day within its month (days 1–28 exist in every month), which keeps the value valid.
+    if (y < 1 || y > 9999 || /BC/i.test(m[4]!)) {
+      const day = ((da - 1 + Math.abs(offset)) % 28) + 1;
+      return fmt([y, mo, day === da ? (day % 28) + 1 : day]);
+    }
     const bracket = (yy: number, mm: number, dd: number): number => {
       const age = ref.y - yy - (ref.m < mm || (ref.m === mm && ref.d < dd) ? 1 : 0);
       return age < 0 ? -1 : age < 13 ? 0 : age < 18 ? 1 : 2;
@@ -308,14 +364,11 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
       t.setUTCDate(t.getUTCDate() + days);
       return [t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate()];
     };
-    const u = mac('dob', `${m[1]}-${m[2]}-${m[3]}`).readUInt16BE(0) % 360;
-    const offset = u < 180 ? -(u + 1) : u - 179; // ±1…180, never 0 (0 would copy the real date)
     const want = bracket(y, mo, da);
     let out = shift(offset);
     // A bracket is at least five years wide, so if one direction crosses a boundary the other cannot.
-    if (bracket(...out) !== want) out = shift(-offset);
-    const [yy, mm, dd] = out;
-    return `${String(yy).padStart(4, '0')}-${String(mm).padStart(2, '0')}-${String(dd).padStart(2, '0')}${m[4]}`;
+    if (bracket(...out) !== want || out[0] < 1 || out[0] > 9999) out = shift(-offset);
+    return fmt(out);
   };
 
   const city = (v: string) => (isBlank(v) ? v : differ(v, pick(FAKE_CITIES, mac('city', v.trim().toLowerCase()), 0), () => `${pick(FAKE_CITIES, mac('city', v), 4)} Heights`));
@@ -338,7 +391,7 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
   const userAgent = (v: string) => (isBlank(v) ? v : pick(FAKE_USER_AGENTS, mac('ua', v), 0));
   const url = (v: string) => {
     if (isBlank(v)) return v;
-    const ext = /\.(png|jpe?g|gif|webp|svg|avif)(?:[?#]|$)/i.exec(v)?.[0].replace(/[?#]$/, '') ?? '';
+    const ext = /\.(png|jpe?g|gif|webp|svg|avif|pdf|epub|mp3|m4a|wav|mp4)(?:[?#]|$)/i.exec(v)?.[0].replace(/[?#]$/, '') ?? '';
     return `https://${emailDomain}/anon/${mac('url', v).toString('hex').slice(0, 16)}${ext.toLowerCase()}`;
   };
 
@@ -346,13 +399,62 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
   const phoneT = nullSafe('phone', phone);
   const ipT = nullSafe('ip', ip);
 
-  const freeText = (v: string): string =>
-    v.replace(FREE_TEXT_RE, (match: string, mail: string | undefined, ipv4: string | undefined) => {
-      if (mail) return emailT(mail);
-      if (ipv4) return ipT(ipv4);
-      if (looksLikeCard(match)) return formatPreserving(match, mac('card', digitsOf(match)), false);
-      return looksLikePhone(match) ? phoneT(match) : match;
+  /** Filler of the same shape: each letter run becomes filler words of its length, each digit run other digits. */
+  const freeText = (v: string): string => {
+    if (isBlank(v)) return v;
+    const d = mac('freeText', v.length > 4096 ? `${v.length}\0${v.slice(0, 2048)}${v.slice(-2048)}` : v);
+    let state = d.readUInt32BE(0) || 1;
+    const next = () => {
+      // xorshift32: a cheap deterministic stream seeded from the value's HMAC.
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return state >>> 0;
+    };
+    return v.replace(/[\p{L}\p{M}]+|\p{Nd}+/gu, (run) => {
+      if (run.charCodeAt(0) >= 48 && run.charCodeAt(0) <= 57) {
+        let out = '';
+        for (let i = 0; i < run.length; i++) out += String(next() % 10);
+        return out;
+      }
+      let word = '';
+      while (word.length < run.length) {
+        const want = Math.min(run.length - word.length, FILLER.length - 1);
+        const list = FILLER[want]!;
+        word += list[next() % list.length];
+      }
+      const upper = run.length > 1 && run === run.toUpperCase() && run !== run.toLowerCase();
+      if (upper) return word.toUpperCase();
+      const first = run[0]!;
+      return first !== first.toLowerCase() ? word[0]!.toUpperCase() + word.slice(1) : word;
     });
+  };
+
+  const nameTokens = opts.dictionary?.nameTokens ?? new Set<string>();
+  const scrubWords = (text: string): string =>
+    nameTokens.size === 0
+      ? text
+      : text.replace(/[\p{L}\p{M}'’]+/gu, (w) => (nameTokens.has(w.toLowerCase()) ? pick(FAKE_FIRST_NAMES, mac('scrub', w.toLowerCase()), 0) : w));
+  const scrub = (v: string): string =>
+    rewriteFinds(
+      v,
+      findPii(v),
+      (found, kind) => {
+        switch (kind) {
+          case 'email':
+            return emailT(found);
+          case 'url':
+            return url(found);
+          case 'ipv4':
+            return ipT(found);
+          case 'card':
+            return formatPreserving(found, mac('card', digitsOf(found)), false);
+          default:
+            return phoneT(found);
+        }
+      },
+      scrubWords,
+    );
 
   const t = {
     email: emailT,
@@ -365,6 +467,8 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
     passwordHash: nullSafe('passwordHash', passwordHash),
     dateOfBirth: nullSafe('dateOfBirth', dateOfBirth),
     freeText: nullSafe('freeText', freeText),
+    scrub: nullSafe('scrub', scrub),
+    cidr: nullSafe('cidr', cidr),
     city: nullSafe('city', city),
     postalCode: nullSafe('postalCode', postalCode),
     street: nullSafe('street', street),
@@ -384,7 +488,8 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
     const keep = new Set((aopts.keep ?? DEFAULT_ADDRESS_KEEP).map(normaliseKey));
     const walk = (node: JsonValue, fn: StringTransformer | undefined): JsonValue => {
       if (node === null || typeof node === 'boolean') return node;
-      if (typeof node === 'string') return fn ? fn(node) : t.freeText(node);
+      // Strings under other keys ("label": "home") are kept, minus e-mails, phones and names in them.
+      if (typeof node === 'string') return fn ? fn(node) : t.scrub(node);
       if (Array.isArray(node)) return node.map((e) => walk(e, fn));
       if (isJsonObject(node)) {
         const out = Object.create(null) as Record<string, JsonValue>;
@@ -404,7 +509,26 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
     return walk(value, undefined);
   };
 
-  return { ...t, address, referenceDate: ref.text, registry, fingerprint: keyFingerprint(key) };
+  return { ...t, address, emailFit, referenceDate: ref.text, registry, fingerprint: keyFingerprint(key) };
+}
+
+function maskV4(addr: string, bits: number): string {
+  const n = addr.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const mask = bits <= 0 ? 0 : Number((0xffffffffn << BigInt(32 - Math.min(bits, 32))) & 0xffffffffn);
+  const net = Number(BigInt(n) & BigInt(mask));
+  return [24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.');
+}
+
+function maskV6(addr: string, bits: number): string {
+  const [head, tail = ''] = addr.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t].map((g) => parseInt(g || '0', 16));
+  const out = groups.map((g, i) => {
+    const keep = Math.max(0, Math.min(16, bits - i * 16));
+    return keep === 0 ? 0 : g & ((0xffff << (16 - keep)) & 0xffff);
+  });
+  return out.map((g) => g.toString(16)).join(':');
 }
 
 /** Applies a string transformer to a JSON number's text; the result stays a number when it can. */

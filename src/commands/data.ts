@@ -1,4 +1,5 @@
-// `rehearse data [--dry-run] [--max-users N]`, `rehearse data backup`, `rehearse data restore [file]`.
+// `rehearse data [--dry-run] [--max-users N]`, `rehearse data rules [--write]`, `rehearse data backup`,
+// `rehearse data restore [file]`.
 import type { Config } from '../config.js';
 import path from 'node:path';
 import { backupStaging, exactCounts, sumRows, validateBackup, type BackupInfo } from '../backup.js';
@@ -9,6 +10,12 @@ import { closeDataContext, dataTasks, newDataContext } from '../../tasks/data-ta
 import { formatDataPlan, kib, n, planData, withStepMarker } from '../../tasks/steps.js';
 import { runTasks, type OutputMode } from '../../tasks/run-tasks.js';
 import { confirmDangerous, confirmStep } from './confirm.js';
+import { builtinRules, userRules } from '../config.js';
+import type { Undecided } from '../anonymize/coverage.js';
+import { checkAnonymizationCoverage, readColumnTypes, resolveProduction, unknownRulesError } from '../data/guards.js';
+import { writeRulesFile } from '../data/rules-file.js';
+import { openProduction, openSnapshot, translatePgError } from '../production.js';
+import { introspect } from '../subset/introspect.js';
 import type { GlobalFlags } from './interaction.js';
 
 /** The plan as the CLI prints it after the run (the preview before the question is the compact one). */
@@ -78,6 +85,35 @@ export async function runRestore(config: Config, file: string | undefined, flags
   try {
     const restored = await restoreStaging(config, sql, backup.file, signal, { takenFirst: before.file });
     return { restored: restored.file, takenAt: restored.takenAt, tables: restored.tables, rows: restored.rows, verified: restored.verified, backupOfPrevious: before.file, skipped };
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
+
+/**
+ * Reads production (read-only) and lists the text columns that no rule decides, with the
+ * detector's proposal and reason; with `write`, adds them to the rules file for review.
+ */
+export async function runDataRules(config: Config, opts: { write: boolean }): Promise<{ undecided: Undecided[]; file: string; written?: { added: number; total: number } }> {
+  const production = resolveProduction(config);
+  const sql = openProduction(production.url, { statementTimeoutMs: config.production.statementTimeoutMs, max: 1 });
+  try {
+    let snapshot;
+    try {
+      snapshot = await openSnapshot(sql);
+    } catch (error) {
+      throw translatePgError(error, production.url, 'production');
+    }
+    try {
+      const shape = await introspect(snapshot.tx, config.data.schemas);
+      const types = await readColumnTypes(snapshot.tx, config.data.schemas);
+      const coverage = await checkAnonymizationCoverage(snapshot.tx, shape, types, { user: userRules(config), builtin: builtinRules(config) });
+      if (coverage.unknownRules.length) throw unknownRulesError(coverage.unknownRules);
+      const file = config.anonymize.rulesFile;
+      return { undecided: coverage.undecided, file, ...(opts.write ? { written: writeRulesFile(file, coverage.undecided) } : {}) };
+    } finally {
+      await snapshot.close();
+    }
   } finally {
     await sql.end({ timeout: 2 });
   }

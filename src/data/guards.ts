@@ -1,15 +1,19 @@
 // The data step's safety checks, all before anything is written: which production to read, that it
-// is not staging itself, and that every column that looks like PII has an anonymization rule.
+// is not staging itself, and that every column that can hold text has an anonymization decision.
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type postgres from 'postgres';
-import { checkCoverage, configSnippet, detectPii, type AnonymizeRules, type PiiProposal } from '../anonymize/index.js';
+import { decideCoverage, describeUndecided, isTextLike, type CatalogColumn, type CoverageResult, type Undecided } from '../anonymize/coverage.js';
+import { detectPii, type ColumnSample, type PiiProposal } from '../anonymize/detect.js';
+import { findRule, ruleNameOf, type AnonymizeRule, type AnonymizeRules } from '../anonymize/rules.js';
+import type { PiiDictionary } from '../anonymize/transformers.js';
 import type { Config } from '../config.js';
 import { demoConnectionUrl, demoDisplayUrl, demoPaths } from '../demo/demo-db.js';
 import { requireEnv } from '../env-file.js';
 import { UserError } from '../errors.js';
 import { workPaths } from '../paths.js';
 import { describeUrl, type ReadOnlyTx } from '../production.js';
-import { quoteIdent, type DbShape } from '../subset/introspect.js';
+import { quoteIdent, tableKey, type DbShape } from '../subset/introspect.js';
 
 export interface ProductionSource {
   url: string;
@@ -48,27 +52,154 @@ export async function assertNotSameDatabase(production: ReadOnlyTx, staging: pos
   }
 }
 
-/** Samples every text-like column of production and proposes rules; returns the PII columns with no rule. */
-export async function uncoveredPii(production: ReadOnlyTx, shape: DbShape, rules: AnonymizeRules, sampleRows = 50): Promise<{ proposals: PiiProposal[]; uncovered: PiiProposal[] }> {
-  const samples = [];
-  for (const [key, t] of shape.tables) {
-    const cols = t.columns.filter((c) => !['int2', 'int4', 'int8', 'bool', 'numeric', 'float4', 'float8', 'uuid', 'timestamp', 'timestamptz', 'bytea'].includes(c.udtName));
-    let rows: Array<Record<string, unknown>> = [];
-    if (cols.length) {
-      // TABLESAMPLE would be cheaper but returns nothing on small tables; the limit keeps this bounded.
-      rows = (await production.unsafe(`SELECT ${cols.map((c) => `${quoteIdent(c.name)}::text AS ${quoteIdent(c.name)}`).join(', ')} FROM ${t.qualified} LIMIT ${sampleRows}`)) as unknown as Array<Record<string, unknown>>;
-    }
-    for (const c of t.columns) samples.push({ table: key, column: c.name, dataType: c.dataType, udtName: c.udtName, samples: rows.map((r) => r[c.name]).filter((v) => v !== null && v !== undefined) });
-  }
-  const proposals = detectPii(samples);
-  return { proposals, uncovered: checkCoverage(proposals, rules) };
+/** A column's type as the anonymizer needs it: under any domain, with its length limit. */
+export interface ColumnType {
+  baseUdt: string;
+  maxLength?: number;
 }
 
-export function strictModeError(uncovered: PiiProposal[]): UserError {
-  const list = uncovered.map((p) => `${p.table}.${p.column} (looks like ${p.rule}: ${p.detail})`).join('\n');
-  return new UserError(`${uncovered.length} production column(s) look like PII and have no anonymization rule; nothing was written.`, {
-    details: `${list}\n\nAdd rules to rehearse.config.json (or mark a column "keep"):\n${configSnippet(uncovered)}`,
-    tryThis: 'Paste the snippet above into rehearse.config.json, adjust the rules, and run `rehearse data` again.',
+/** table key → column → type. Domains are resolved (to their base type, recursively). */
+export type ColumnTypes = Map<string, Map<string, ColumnType>>;
+
+export async function readColumnTypes(tx: ReadOnlyTx, schemas: string[]): Promise<ColumnTypes> {
+  const types = (await tx`
+    SELECT t.oid::int AS oid, t.typname AS name, t.typtype AS kind, t.typbasetype::int AS base, t.typelem::int AS elem, t.typtypmod AS typmod, t.typcategory AS category
+    FROM pg_type t`) as unknown as Array<{ oid: number; name: string; kind: string; base: number; elem: number; typmod: number; category: string }>;
+  const byOid = new Map(types.map((t) => [t.oid, t]));
+  const resolve = (oid: number, typmod: number): { name: string; typmod: number } => {
+    let t = byOid.get(oid);
+    for (let depth = 0; t && t.kind === 'd' && depth < 20; depth++) {
+      if (typmod < 0) typmod = t.typmod;
+      t = byOid.get(t.base);
+    }
+    if (t && t.category === 'A' && t.elem) return { name: `_${resolve(t.elem, typmod).name}`, typmod };
+    return { name: t?.name ?? 'unknown', typmod };
+  };
+  const cols = (await tx`
+    SELECT n.nspname AS schema, c.relname AS table, a.attname AS column, a.atttypid::int AS type, a.atttypmod AS typmod
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND n.nspname = ANY(${schemas})`) as unknown as Array<{ schema: string; table: string; column: string; type: number; typmod: number }>;
+  const out: ColumnTypes = new Map();
+  for (const c of cols) {
+    const r = resolve(c.type, c.typmod);
+    const key = tableKey(c.schema, c.table);
+    if (!out.has(key)) out.set(key, new Map());
+    // varchar(n) and char(n) store n + 4 in the type modifier.
+    const maxLength = (r.name === 'varchar' || r.name === 'bpchar') && r.typmod > 4 ? r.typmod - 4 : undefined;
+    out.get(key)!.set(c.column, { baseUdt: r.name, ...(maxLength !== undefined ? { maxLength } : {}) });
+  }
+  return out;
+}
+
+/** Longer values are sampled: their first and last 32 KB, cut in SQL so a 10 MB value never travels. */
+const sampled = (col: string) => `CASE WHEN length(${col}::text) > 65536 THEN left(${col}::text, 32768) || E'\\n' || right(${col}::text, 32768) ELSE ${col}::text END`;
+
+/**
+ * Decides every column of production: user rules, built-in rules, key columns; samples the
+ * undecided ones (and key columns, which stay automatic only while nothing personal shows in them).
+ */
+export async function checkAnonymizationCoverage(production: ReadOnlyTx, shape: DbShape, types: ColumnTypes, rules: { user: AnonymizeRules; builtin: AnonymizeRules }, sampleRows = 50): Promise<CoverageResult> {
+  const keyColumns = new Set<string>();
+  for (const [key, t] of shape.tables) for (const c of t.primaryKey) keyColumns.add(`${key}\0${c}`);
+  for (const fk of shape.foreignKeys) for (const c of fk.childColumns) keyColumns.add(`${fk.child}\0${c}`);
+  const columns: CatalogColumn[] = [];
+  for (const [key, t] of shape.tables) {
+    const tableCols = t.columns.map((c) => {
+      const baseUdt = types.get(key)?.get(c.name)?.baseUdt ?? c.udtName;
+      return { table: key, column: c.name, baseUdt, udtName: c.udtName, dataType: baseUdt.startsWith('_') ? 'ARRAY' : c.dataType, isKey: keyColumns.has(`${key}\0${c.name}`), samples: [] as unknown[] };
+    });
+    const decidedByRule = (c: CatalogColumn) => findRule(rules.user, key, c.column) !== undefined || findRule(rules.builtin, key, c.column) !== undefined;
+    const toSample = tableCols.filter((c) => !decidedByRule(c) && (isTextLike(c.baseUdt) || /^(?:_)?(?:inet|cidr)$/.test(c.baseUdt)) && c.baseUdt.replace(/^_/, '') !== 'bytea');
+    if (toSample.length) {
+      // TABLESAMPLE would be cheaper but returns nothing on small tables; the limit keeps this bounded.
+      const rows = (await production.unsafe(`SELECT ${toSample.map((c, i) => `${sampled(quoteIdent(c.column))} AS c${i}`).join(', ')} FROM ${t.qualified} LIMIT ${sampleRows}`)) as unknown as Array<Record<string, unknown>>;
+      toSample.forEach((c, i) => (c.samples = rows.map((r) => r[`c${i}`]).filter((v) => v !== null && v !== undefined)));
+    }
+    columns.push(...tableCols);
+  }
+  return decideCoverage(columns, rules);
+}
+
+/**
+ * What the detector says of every text-like column of production, whatever its rule (`keep`
+ * included): the leak scan reads these as sources too, because it does not trust the rules.
+ */
+export async function detectorProposals(production: ReadOnlyTx, shape: DbShape, types: ColumnTypes, sampleRows = 50): Promise<PiiProposal[]> {
+  const samples: ColumnSample[] = [];
+  for (const [key, t] of shape.tables) {
+    const cols = t.columns.filter((c) => {
+      const base = types.get(key)?.get(c.name)?.baseUdt ?? c.udtName;
+      return (isTextLike(base) || /^(?:_)?(?:inet|cidr)$/.test(base)) && base.replace(/^_/, '') !== 'bytea';
+    });
+    if (!cols.length) continue;
+    const rows = (await production.unsafe(`SELECT ${cols.map((c, i) => `${sampled(quoteIdent(c.name))} AS c${i}`).join(', ')} FROM ${t.qualified} LIMIT ${sampleRows}`)) as unknown as Array<Record<string, unknown>>;
+    cols.forEach((c, i) => samples.push({ table: key, column: c.name, dataType: c.dataType, udtName: types.get(key)?.get(c.name)?.baseUdt ?? c.udtName, samples: rows.map((r) => r[`c${i}`]).filter((v) => v !== null && v !== undefined) }));
+  }
+  return detectPii(samples);
+}
+
+/** Rules that name tables or columns production does not have: a typo would otherwise leave the real column unruled. */
+export function unknownRulesError(keys: string[]): UserError {
+  return new UserError(`${keys.length} anonymization rule(s) name a table or column that production does not have; nothing was written.`, {
+    details: keys.map((k) => `  ${k}`).join('\n'),
+    tryThis: 'Fix the names (as the database spells them; quote names with spaces or dots: "order"."Email Address"), or remove the rules.',
+  });
+}
+
+export function strictModeError(undecided: Undecided[]): UserError {
+  return new UserError(`${undecided.length} production column(s) that can hold text have no anonymization decision; nothing was written.`, {
+    details: describeUndecided(undecided),
+    tryThis: 'Run `rehearse data rules --write`: it writes rehearse.rules.json with a proposal and the reason for each column. Review it, then run `rehearse data` again.',
+  });
+}
+
+/**
+ * What `scrub` and the phone rule need from production: the words of every person name and
+ * e-mail local part in columns ruled name/firstName/lastName/email (the whole production, not
+ * only the subset: text may mention anyone), and the digits of every phone number in phone columns.
+ */
+export async function readPiiDictionary(production: ReadOnlyTx, shape: DbShape, types: ColumnTypes, rules: AnonymizeRules, wantNames: boolean): Promise<PiiDictionary> {
+  const nameTokens = new Set<string>();
+  const phoneDigits = new Set<string>();
+  const ipAddresses = new Set<string>();
+  for (const [key, t] of shape.tables) {
+    for (const c of t.columns) {
+      const rule = findRule(rules, key, c.name);
+      if (rule === undefined) continue;
+      const name = ruleNameOf(rule);
+      const base = types.get(key)?.get(c.name)?.baseUdt ?? c.udtName;
+      const col = quoteIdent(c.name);
+      if (name === 'ip' && (base === 'inet' || base === 'cidr')) {
+        const rows = (await production.unsafe(`SELECT DISTINCT host(${col}) AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`)) as unknown as Array<{ v: string }>;
+        for (const r of rows) ipAddresses.add(r.v);
+        continue;
+      }
+      if (!['text', 'varchar', 'bpchar', 'citext', '_text', '_varchar', '_citext'].includes(base)) continue;
+      const values = base.startsWith('_') ? `SELECT DISTINCT x::text AS v FROM ${t.qualified}, unnest(${col}) x WHERE x IS NOT NULL` : `SELECT DISTINCT ${col}::text AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`;
+      if (name === 'ip') {
+        // Text columns may hold lists (X-Forwarded-For): every address-looking piece counts.
+        const rows = (await production.unsafe(`SELECT DISTINCT m[1] AS v FROM (${values}) s, regexp_matches(v, '([0-9A-Fa-f:.]{2,})', 'g') m`)) as unknown as Array<{ v: string }>;
+        for (const r of rows) if (isIP(r.v)) ipAddresses.add(r.v.toLowerCase());
+      } else if (name === 'phone') {
+        const rows = (await production.unsafe(`SELECT DISTINCT regexp_replace(v, '\\D', '', 'g') AS v FROM (${values}) s`)) as unknown as Array<{ v: string }>;
+        for (const r of rows) if (r.v) phoneDigits.add(r.v);
+      } else if (wantNames && (name === 'name' || name === 'firstName' || name === 'lastName' || name === 'email')) {
+        const source = name === 'email' ? `SELECT DISTINCT split_part(v, '@', 1) AS v FROM (${values}) s` : values;
+        const rows = (await production.unsafe(source)) as unknown as Array<{ v: string }>;
+        for (const r of rows) for (const w of r.v.toLowerCase().split(/[^\p{L}\p{M}'’]+/u)) if (w.length >= 2) nameTokens.add(w);
+      }
+    }
+  }
+  return { nameTokens, phoneDigits, ipAddresses };
+}
+
+/** Does any rule keep text and scrub it (so the name dictionary is needed)? */
+export function usesScrub(rules: AnonymizeRules): boolean {
+  return Object.values(rules).some(function has(rule: AnonymizeRule): boolean {
+    if (typeof rule === 'string') return rule === 'scrub';
+    if (rule.rule === 'json') return rule.others === 'scrub' || Object.values(rule.paths).some(has);
+    if (rule.rule === 'textArray') return has(rule.of);
+    return rule.rule === 'scrub';
   });
 }
 

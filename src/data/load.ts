@@ -7,7 +7,8 @@
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type postgres from 'postgres';
-import { createCopyTransform, createRowAnonymizer, createTransformers, type AnonymizeRules, type ColumnStats } from '../anonymize/index.js';
+import { createCopyTransform, createRowAnonymizer, createTransformers, type AnonymizeRules, type ColumnStats, type Transformers } from '../anonymize/index.js';
+import type { ColumnTypes } from './guards.js';
 import { UserError } from '../errors.js';
 import { resumeStalledSockets } from '../pg-connect.js';
 import { cancelBackend, type ReadOnlyTx } from '../production.js';
@@ -40,6 +41,10 @@ export interface LoadOptions {
   facts?: ProductionSchemaFacts;
   rules: AnonymizeRules;
   secret: string;
+  /** The run's transformers (made with `secret` and production's PII dictionary); default: plain ones. */
+  transformers?: Transformers;
+  /** Types under domains and length limits, so pseudonyms fit their columns. */
+  columnTypes?: ColumnTypes;
   signal?: AbortSignal;
   onTable?: (progress: { table: string; index: number; total: number; rows: number; rowsPerSecond: number; done: boolean }) => void;
   /** For tests: throw after loading this table (proves the rollback). */
@@ -61,7 +66,7 @@ const copyColumns = (shape: DbShape, table: string) => shape.tables.get(table)!.
 
 export async function loadSubset(staging: postgres.Sql, production: ReadOnlyTx, prodShape: DbShape, plan: SubsetPlan, opts: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
-  const transformers = createTransformers(opts.secret);
+  const transformers = opts.transformers ?? createTransformers(opts.secret);
   const tables: TableLoad[] = [];
   const columns: Record<string, ColumnStats> = {};
   let anonymizeMs = 0;
@@ -105,7 +110,11 @@ export async function loadSubset(staging: postgres.Sql, production: ReadOnlyTx, 
         const t = prodShape.tables.get(table)!;
         const cols = copyColumns(prodShape, table);
         const colList = cols.map((c) => quoteIdent(c.name)).join(', ');
-        const anonymizer = createRowAnonymizer(table, cols, opts.rules, opts.secret, { transformers, uniqueColumns: t.uniqueKeys.filter((k) => k.length === 1).map((k) => k[0]!).concat(t.primaryKey.length === 1 ? [t.primaryKey[0]!] : []) });
+        const types = opts.columnTypes?.get(table);
+        const anonymizer = createRowAnonymizer(table, cols.map((c) => ({ ...c, ...types?.get(c.name) })), opts.rules, opts.secret, {
+          transformers,
+          uniqueKeys: t.primaryKey.length ? [...t.uniqueKeys, t.primaryKey] : t.uniqueKeys,
+        });
         const tableStarted = performance.now();
         let rows = 0;
         let bytes = 0;

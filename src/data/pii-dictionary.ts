@@ -103,7 +103,11 @@ function entropyBits(s: string): number {
   return h;
 }
 /** A long, mixed, high-entropy string: a secret, a session or API token, a provider id, a hash. */
-export const looksLikeToken = (s: string) => s.length >= 16 && s.length <= 4096 && /[0-9]/.test(s) && /[a-z]/i.test(s) && !/[\s@]/.test(s) && entropyBits(s) >= 3;
+export const looksLikeToken = (s: string) =>
+  s.length >= 16 && s.length <= 4096 && /[0-9]/.test(s) && /[a-z]/i.test(s) && !/[\s@]/.test(s) && !isLinkOrHost(s) && entropyBits(s) >= 3;
+
+/** A link or a host name is an address, not a secret (a name inside one is searched as a name). */
+const isLinkOrHost = (s: string) => /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*$/i.test(s.replace(/\/+$/, '')) || /^(?:[a-z0-9-]+\.)+[a-z]{2,}$/i.test(s);
 
 /** `start`: the first word of a full name or street line, never reported; the scan looks at runs of two to five words only from such a word. */
 type Entry = [normalized: string, kind: PiiKind | 'start'];

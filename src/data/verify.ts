@@ -6,7 +6,7 @@ import type { AnonymizeRules, PiiProposal } from '../anonymize/index.js';
 import type { ReadOnlyTx } from '../production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
 import type { SeedOptions, SubsetPlan } from '../subset/planner.js';
-import { uncoveredPii } from './guards.js';
+import { detectorProposals, type ColumnTypes } from './guards.js';
 import { describeLeaks, scanForLeaks } from './leak-scan.js';
 import { KIND_WORDS, type PiiKind } from './pii-dictionary.js';
 
@@ -17,7 +17,7 @@ export interface CheckResult {
   data?: unknown;
 }
 
-export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, prodShape: DbShape, plan: SubsetPlan, opts: { schemas: string[]; rules: AnonymizeRules; seed: SeedOptions; stagingEmailDomain: string; proposals?: PiiProposal[]; signal?: AbortSignal }): Promise<CheckResult[]> {
+export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, prodShape: DbShape, plan: SubsetPlan, opts: { schemas: string[]; rules: AnonymizeRules; seed: SeedOptions; stagingEmailDomain: string; proposals?: PiiProposal[]; columnTypes?: ColumnTypes; signal?: AbortSignal }): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const shape = await introspect(staging, opts.schemas);
 
@@ -51,7 +51,7 @@ export async function verifyLoad(staging: postgres.Sql, production: ReadOnlyTx, 
   results.push({ name: 'every constraint is validated', ok: invalid.length === 0, detail: invalid.length ? invalid.map((c) => `${c.tbl}.${c.conname}`).join(', ') : 'all valid' });
 
   // 4. Leak scan: production's PII dictionary (whole production) against every text-like staging column.
-  const proposals = opts.proposals ?? (await uncoveredPii(production, prodShape, opts.rules)).proposals;
+  const proposals = opts.proposals ?? (await detectorProposals(production, prodShape, opts.columnTypes ?? new Map()));
   const scan = await scanForLeaks(staging, production, prodShape, { schemas: opts.schemas, rules: opts.rules, proposals, stagingEmailDomain: opts.stagingEmailDomain, ...(opts.signal ? { signal: opts.signal } : {}) });
   const d = scan.dictionary;
   const capped = d.capped ? `; dictionary capped at ${d.capped.limit.toLocaleString('en-US')} entries, so ${d.capped.columnsNotFullyRead.join(', ')} were not read to the end` : '';

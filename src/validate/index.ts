@@ -5,6 +5,7 @@ import { applicationChecks } from './application.js';
 import { databaseChecks } from './database.js';
 import { infrastructureChecks } from './infrastructure.js';
 import { integrationChecks } from './integration.js';
+import { monitoringChecks } from './monitoring.js';
 import { performanceChecks } from './performance.js';
 import { StackProbes, type ProbeInputs } from './probes.js';
 import { securityChecks } from './security.js';
@@ -13,7 +14,7 @@ import { CATEGORIES, type Category, type CheckDef, type CheckResult, type CheckS
 export * from './types.js';
 export { StackProbes } from './probes.js';
 
-export const ALL_CHECKS: CheckDef[] = [...infrastructureChecks, ...applicationChecks, ...databaseChecks, ...securityChecks, ...performanceChecks, ...integrationChecks];
+export const ALL_CHECKS: CheckDef[] = [...infrastructureChecks, ...monitoringChecks, ...applicationChecks, ...databaseChecks, ...securityChecks, ...performanceChecks, ...integrationChecks];
 
 export interface Selection {
   quick?: boolean;

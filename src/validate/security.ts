@@ -252,4 +252,74 @@ const publicBind: CheckDef = {
   },
 };
 
-export const securityChecks: CheckDef[] = [redirect, tlsLegacy, tlsModern, headers, hiddenFiles, fileModes, redisAuth, postgresAuth, publicBind];
+/** Services whose image needs capabilities or setuid gains the template cannot take away (see the compose template). */
+const CAPS_EXEMPT = new Set(['pgadmin-staging']);
+/** nginx's master stays root by design (ports 80/443, the 0600 key); its workers must not. */
+const ROOT_MASTER = new Set(['nginx-staging']);
+
+export interface HardeningFinding {
+  service: string;
+  container: string;
+  uids: number[];
+  problems: string[];
+  readOnlyRootFs: boolean;
+  memoryMb: number;
+  cpus: number;
+}
+
+/**
+ * The uid of each process of the container's own tree (its init first), as the engine sees them.
+ * Health checks and `docker exec` run beside that tree (often as root): they are left out.
+ */
+async function processUids(p: StackProbes, id: string, initPid: number): Promise<number[]> {
+  const top = (await p.docker.getContainer(id).top({ ps_args: '-o pid,ppid,uid' })) as { Titles: string[]; Processes: string[][] };
+  const col = (name: string) => top.Titles.findIndex((t) => t.trim().toUpperCase() === name);
+  const rows = top.Processes.map((r) => ({ pid: Number(r[col('PID')]), ppid: Number(r[col('PPID')]), uid: Number(r[col('UID')]) }));
+  const tree = new Set([initPid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) if (!tree.has(r.pid) && tree.has(r.ppid)) grew = !!tree.add(r.pid);
+  }
+  const own = rows.filter((r) => tree.has(r.pid)).sort((a, b) => (a.pid === initPid ? -1 : b.pid === initPid ? 1 : a.pid - b.pid));
+  return own.map((r) => r.uid);
+}
+
+const hardening: CheckDef = {
+  id: 'security.container-hardening',
+  category: 'security',
+  title: 'Containers hardened: non-root, no capabilities, no-new-privileges, memory and CPU limits',
+  quick: true,
+  required: true,
+  threshold: 'every running container: processes not uid 0 (nginx: workers), cap_drop ALL, no-new-privileges, a memory and a CPU limit',
+  hint: '`rehearse setup` re-creates the containers from the generated compose file, which sets user, cap_drop, security_opt, mem_limit and cpus',
+  async run(p) {
+    const running = (await p.containers()).filter((c) => c.service && c.info.State.Running);
+    if (!running.length) return fail('no running container of the stack', { hint: '`rehearse setup` starts it' });
+    const findings: HardeningFinding[] = await Promise.all(
+      running.map(async (c) => {
+        const hc = c.info.HostConfig as { CapDrop?: string[] | null; SecurityOpt?: string[] | null; Memory?: number; NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number; ReadonlyRootfs?: boolean };
+        const uids = await processUids(p, c.id, c.info.State.Pid);
+        const problems: string[] = [];
+        if (!uids.length) problems.push('no process seen');
+        else if (ROOT_MASTER.has(c.service)) {
+          if (uids.length < 2 || uids.slice(1).some((u) => u === 0)) problems.push(`worker processes run as uid 0 (uids ${uids.join(', ')})`);
+        } else if (uids.some((u) => u === 0)) problems.push(`runs as root (uid 0${uids[0] === 0 ? ', pid 1' : ''})`);
+        if (!CAPS_EXEMPT.has(c.service)) {
+          if (!(hc.CapDrop ?? []).some((cap) => /^(CAP_)?ALL$/i.test(cap))) problems.push('capabilities not dropped (no cap_drop: [ALL])');
+          if (!(hc.SecurityOpt ?? []).some((o) => /^no-new-privileges(:true|=true)?$/.test(o))) problems.push('no no-new-privileges');
+        }
+        const cpus = hc.NanoCpus ? hc.NanoCpus / 1e9 : hc.CpuQuota && hc.CpuPeriod ? hc.CpuQuota / hc.CpuPeriod : 0;
+        if (!hc.Memory) problems.push('no memory limit');
+        if (!cpus) problems.push('no CPU limit');
+        return { service: c.service, container: c.name, uids: [...new Set(uids)], problems, readOnlyRootFs: !!hc.ReadonlyRootfs, memoryMb: Math.round((hc.Memory ?? 0) / 1048576), cpus };
+      }),
+    );
+    const bad = findings.filter((f) => f.problems.length);
+    const readOnly = findings.filter((f) => f.readOnlyRootFs).length;
+    const value = `${findings.length - bad.length}/${findings.length} hardened, ${readOnly} with a read-only root filesystem`;
+    if (!bad.length) return pass(value, { data: findings });
+    return fail(value, { detail: bad.map((f) => `${f.service}: ${f.problems.join(', ')}`).join('; '), data: findings });
+  },
+};
+
+export const securityChecks: CheckDef[] = [redirect, tlsLegacy, tlsModern, headers, hiddenFiles, fileModes, redisAuth, postgresAuth, publicBind, hardening];

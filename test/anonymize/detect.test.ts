@@ -3,8 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   anonymizeRulesSchema,
-  checkCoverage,
-  configSnippet,
   DEFAULT_RULES_1001_STORIES,
   detectPii,
   type ColumnSample,
@@ -105,40 +103,5 @@ describe('detectPii by content', () => {
     const byNameOnly = ruleFor([col('users', 'email', 'text')], 'email')!;
     const both = ruleFor([col('users', 'email', 'text', ['ann@example.org'])], 'email')!;
     expect(both.confidence).toBeGreaterThan(byNameOnly.confidence);
-  });
-});
-
-describe('checkCoverage and configSnippet', () => {
-  const proposals = detectPii([
-    col('users', 'email', 'text'),
-    col('stories', 'authorAge', 'text', ['Maria Garcia']), // content says name; the rules decided "keep"
-    col('volunteer_applications', 'phone', 'text'),
-    col('volunteer_applications', 'motivation_note', 'text'),
-    col('public.classes', 'teacherEmail', 'text'),
-  ]);
-
-  it('lists only PII-looking columns without a rule; keep counts as covered', () => {
-    const uncovered = checkCoverage(proposals, DEFAULT_RULES_1001_STORIES);
-    expect(uncovered.map((p) => `${p.table}.${p.column}`).sort()).toEqual([
-      'public.classes.teacherEmail',
-      'volunteer_applications.motivation_note',
-      'volunteer_applications.phone',
-    ]);
-    expect(checkCoverage(proposals, { ...DEFAULT_RULES_1001_STORIES, 'classes.teacherEmail': 'email' }).map((p) => p.column)).not.toContain('teacherEmail');
-  });
-
-  it('prints a ready-to-paste snippet that the rules schema accepts', () => {
-    const snippet = configSnippet(checkCoverage(proposals, DEFAULT_RULES_1001_STORIES));
-    const parsed = JSON.parse(snippet);
-    expect(parsed).toEqual({
-      anonymize: {
-        rules: {
-          'public.classes.teacherEmail': 'email',
-          'volunteer_applications.motivation_note': 'freeText',
-          'volunteer_applications.phone': 'phone',
-        },
-      },
-    });
-    expect(anonymizeRulesSchema.safeParse(parsed.anonymize.rules).success).toBe(true);
   });
 });

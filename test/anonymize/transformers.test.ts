@@ -67,22 +67,32 @@ describe('name, phone, city, postal code', () => {
 });
 
 describe('ip', () => {
-  const inTestNet = (ip: string) => /^(192\.0\.2|198\.51\.100|203\.0\.113)\.(\d+)$/.exec(ip);
+  const inTestNet = (ip: string) => /^(24\d|25[0-5])\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
 
-  it('maps IPv4 into the TEST-NET documentation ranges, deterministically', () => {
-    for (const ip of ['10.0.0.1', '172.16.5.4', '8.8.8.8', '255.255.255.255']) {
+  it('maps IPv4 into the reserved 240.0.0.0/4 block, deterministically (not the documentation ranges test data uses)', () => {
+    for (const ip of ['10.0.0.1', '172.16.5.4', '8.8.8.8', '255.255.255.255', '192.0.2.7', '198.51.100.9']) {
       const m = inTestNet(tx.ip(ip));
       expect(m, ip).not.toBeNull();
-      expect(Number(m![2])).toBeGreaterThanOrEqual(1);
-      expect(Number(m![2])).toBeLessThanOrEqual(254);
+      expect(Number(m![1])).toBeGreaterThanOrEqual(240);
+      expect(Number(m![4])).toBeGreaterThanOrEqual(1);
+      expect(Number(m![4])).toBeLessThanOrEqual(254);
       expect(tx.ip(ip)).toBe(tx.ip(ip));
     }
+  });
+
+  it('never returns a production address, even when the first derivation lands on one', () => {
+    const first = tx.ip('203.0.113.5');
+    const guarded = createTransformers(KEY, { dictionary: { ipAddresses: new Set([createTransformers(KEY).ip('203.0.113.5')]) } });
+    const again = guarded.ip('203.0.113.5');
+    expect(again).not.toBe(createTransformers(KEY).ip('203.0.113.5'));
+    expect(inTestNet(again)).not.toBeNull();
+    expect(first).toBe(tx.ip('203.0.113.5'));
   });
 
   it('maps IPv6 into 2001:db8::/32 and keeps an inet prefix length', () => {
     expect(tx.ip('2a00:1450:4001:82a::200e')).toMatch(/^2001:db8(:[0-9a-f]{1,4}){6}$/);
     expect(tx.ip('::ffff:10.1.2.3')).toMatch(/^2001:db8:/);
-    expect(tx.ip('10.1.2.3/32')).toMatch(/^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d+\/32$/);
+    expect(tx.ip('10.1.2.3/32')).toMatch(/^2[45]\d\.\d+\.\d+\.\d+\/32$/);
   });
 
   it('replaces each address in a forwarded-for list', () => {
@@ -93,10 +103,10 @@ describe('ip', () => {
   });
 });
 
-describe('freeText', () => {
+describe('scrub (opt-in: text kept, PII in it replaced)', () => {
   it('replaces embedded e-mails with the same pseudonym the email rule gives, and phones, keeping the rest', () => {
     const text = 'Hi! Contact Maria at Maria.Garcia@example.com or +1 (212) 555-7890 before 2024-06-01. Thanks, 12 kids.';
-    const out = tx.freeText(text);
+    const out = tx.scrub(text);
     expect(out).toContain(tx.email('maria.garcia@example.com'));
     expect(out).not.toContain('example.com');
     expect(out).not.toContain('212');
@@ -105,7 +115,7 @@ describe('freeText', () => {
 
   it('leaves dates, prices, decimals and thousands alone, and replaces IPv4 and card numbers', () => {
     const text = 'Paid $1,250.00 (1.000.000 won) on 15/06/2024, pi is 3.14159265, from 10.20.30.40 with card 4242 4242 4242 4242.';
-    const out = tx.freeText(text);
+    const out = tx.scrub(text);
     expect(out).toContain('$1,250.00');
     expect(out).toContain('1.000.000 won');
     expect(out).toContain('15/06/2024');
@@ -116,7 +126,7 @@ describe('freeText', () => {
   });
 
   it('finds addresses with non-ASCII local parts and phone numbers in other scripts\' text', () => {
-    const out = tx.freeText('연락처 010-1234-5678, 이메일 김@example.com, josé@correo.es');
+    const out = tx.scrub('연락처 010-1234-5678, 이메일 김@example.com, josé@correo.es');
     expect(out).not.toMatch(/1234|example\.com|correo/);
     expect(out).toContain(tx.email('김@example.com'));
     expect(out.startsWith('연락처 ')).toBe(true);
@@ -124,7 +134,7 @@ describe('freeText', () => {
 
   it('leaves text without PII unchanged, including non-ASCII and emoji', () => {
     const text = 'José Núñez wrote a story 🦊 about 3 foxes.';
-    expect(tx.freeText(text)).toBe(text);
+    expect(tx.scrub(text)).toBe(text);
   });
 });
 
@@ -143,7 +153,8 @@ describe('token and passwordHash', () => {
     expect(STAGING_PASSWORD).toBe('staging-password-123');
   });
 
-  it.skipIf(!hasPythonBcrypt())('the hash verifies against the staging password (python3-bcrypt)', () => {
+  // Under CI a missing python3-bcrypt fails this test (.ci/run installs it); elsewhere it is skipped.
+  it.skipIf(!hasPythonBcrypt() && !process.env.CI)('the hash verifies against the staging password (python3-bcrypt)', () => {
     const check = (pw: string) =>
       execFileSync('/usr/bin/python3', ['-c', 'import bcrypt,sys; print(bcrypt.checkpw(sys.argv[1].encode(), sys.argv[2].encode()))', pw, STAGING_PASSWORD_HASH], { encoding: 'utf8' }).trim();
     expect(check(STAGING_PASSWORD)).toBe('True');
@@ -259,7 +270,7 @@ describe('uniqueness registry', () => {
     expect(registry.collisions).toBe(2);
     // The suffixed value follows the production value into any other column and into free text.
     expect(t.email('b@x.org')).toBe('user-1-2@staging.local');
-    expect(t.freeText('mail b@x.org')).toBe('mail user-1-2@staging.local');
+    expect(t.scrub('mail b@x.org')).toBe('mail user-1-2@staging.local');
     expect(t.email('a@x.org')).not.toBe('user-1-2@staging.local');
   });
 });

@@ -50,7 +50,7 @@ const dataPlan: StepPlan = {
     kind: 'dangerous',
     action: 'Replace the staging database staging_db with this subset',
     rows: [
-      ['staging now', '12 tables, about 1,234 rows'],
+      ['staging now', '12 tables, 1,234 rows'],
       ['replaced by', '999 anonymized rows (10 users + 4 parents) from postgresql://stories_app@127.0.0.1:5433/stories_production'],
       ['backup first', 'staging-backups/staging-backup-<timestamp>.sql.gz'],
     ],
@@ -108,7 +108,7 @@ describe('the wizard at 80x24', () => {
     w.unmount();
     expect(lines(frame).length).toBeLessThan(24);
     expect(frame).toContain('⚠ Replace the staging database staging_db with this subset');
-    expect(frame).toContain('12 tables, about 1,234 rows');
+    expect(frame).toContain('12 tables, 1,234 rows');
     expect(frame).toContain('999 anonymized rows');
     expect(frame).toContain('Esc back · Ctrl-C cancel');
     expect(frame).toContain('Step 2 of 5');

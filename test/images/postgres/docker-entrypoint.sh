@@ -6,6 +6,8 @@ set -euo pipefail
 if [ "${1:-postgres}" != "postgres" ]; then exec "$@"; fi
 if [ "$(id -u)" = 0 ]; then
   mkdir -p "$PGDATA" && chown -R postgres:postgres "$PGDATA" && chmod 0700 "$PGDATA"
+  # As the official image does: the socket folder may be a fresh tmpfs (read-only root filesystem).
+  mkdir -p /var/run/postgresql && chown postgres:postgres /var/run/postgresql && chmod 3777 /var/run/postgresql
   exec gosu postgres "$0" "$@"
 fi
 : "${POSTGRES_USER:=postgres}" "${POSTGRES_DB:=$POSTGRES_USER}"

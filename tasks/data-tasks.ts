@@ -15,7 +15,7 @@ import { verifyLoad, type CheckResult } from '../src/data/verify.js';
 import { CancelledError, CheckFailedError, UserError } from '../src/errors.js';
 import { openProduction, openSnapshot, translatePgError, type Snapshot } from '../src/production.js';
 import { writeReport } from '../src/reports.js';
-import { fingerprint, proveRestore, restoreStaging, type RestoreProof } from '../src/restore.js';
+import { fingerprint, proveRestore, restoreStaging, type RestoreProof, type TableFingerprint } from '../src/restore.js';
 import { stagingSql } from '../src/staging-db.js';
 import { introspect, type DbShape } from '../src/subset/introspect.js';
 import { planSubset, type SubsetPlan } from '../src/subset/planner.js';
@@ -45,6 +45,8 @@ export interface DataContext {
   keyFingerprint?: string;
   plan?: SubsetPlan;
   backupBefore?: BackupResult;
+  /** Staging's rows and checksums per table, taken after the backup and just before the load. */
+  fingerprintBefore?: Record<string, TableFingerprint>;
   backupAfter?: BackupResult;
   load?: LoadResult;
   checks?: CheckResult[];
@@ -193,6 +195,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
           });
           ctx.keyFingerprint = transformers.fingerprint;
           const before = await stagingState(ctx.staging!, config.data.schemas);
+          ctx.fingerprintBefore = before.data;
           try {
             ctx.load = await loadSubset(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
               schemas: config.data.schemas,

@@ -13,7 +13,7 @@ import { stagingSeed } from '../src/subset/seed.js';
 import { CATEGORIES, CATEGORY_TITLES, connectionsNeeded, MigrationHarness, recordResults, type Category, type HarnessEvent, type TestResult } from '../src/migration/harness.js';
 import { planMigration, type MigrationPlan } from '../src/migration/plan.js';
 import { buildMigrationReport } from '../src/migration/report.js';
-import { copyHint, type RunnerSettings, type StatementTiming } from '../src/migration/runner.js';
+import { copyHint, countEligible, type RunnerSettings, type StatementTiming } from '../src/migration/runner.js';
 import { openProduction } from '../src/production.js';
 import { writeReport } from '../src/reports.js';
 import { restoreStaging } from '../src/restore.js';
@@ -41,6 +41,8 @@ export interface MigrateContext {
   productionNote?: string;
   redis?: Redis;
   backup?: BackupResult;
+  /** Rows in the migration's source state when the backup was taken: what a stop is compared with. */
+  eligibleBefore?: number;
   plan?: MigrationPlan;
   harness?: MigrationHarness;
   /** Every statement run, with its timing (shown with --verbose). */
@@ -258,6 +260,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       task: (ctx, task) =>
         timePhase(ctx, 'backup', async () => {
           ctx.backup = await backupStaging(ctx.config, ctx.signal);
+          ctx.eligibleBefore = await countEligible(ctx.staging!, ctx.migration!, ctx.config.migration.softDeleted === 'include');
           task.title = `Backed up staging: ${ctx.backup.file} (${(ctx.backup.bytes / 1024).toFixed(1)} KiB)`;
           ctx.harness = newHarness(ctx);
         }),

@@ -4,9 +4,11 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
+import type postgres from 'postgres';
 import { Listr } from 'listr2';
-import { exactCounts } from '../src/backup.js';
 import type { Config } from '../src/config.js';
+import { countMismatches, exactCounts, sumRows } from '../src/backup.js';
+import { fingerprint } from '../src/restore.js';
 import { evidenceAge, loadEvidence, type Evidence } from '../src/checklist.js';
 import { demoNames } from '../src/demo/demo-db.js';
 import { listStackContainers } from '../src/docker.js';
@@ -17,6 +19,7 @@ import { builtInNames, renameTables } from '../src/migration/adapt.js';
 import { stagingSeed } from '../src/subset/seed.js';
 import { countEligible } from '../src/migration/runner.js';
 import { stagingSql } from '../src/staging-db.js';
+import { quoteIdent } from '../src/subset/introspect.js';
 import { summarize } from '../src/validate/index.js';
 import type { StepId } from '../src/steps.js';
 import { closeDataContext, coverageTable, dataTasks, newDataContext, type DataContext } from './data-tasks.js';
@@ -140,22 +143,79 @@ export async function planMigrate(config: Config, opts: { batchSize?: number | u
   };
 }
 
-/** After the data step stopped: what it had changed in staging, from the phases it finished. */
-export function dataStateNote(ctx: DataContext | undefined): string {
+/** What a check that could not run leaves of a note: the recorded phases, marked as such. */
+const unverified = (recorded: string, error: unknown) => `${recorded} (Not verified: staging could not be checked now: ${(error as Error).message}.)`;
+
+/**
+ * After the data step stopped: what it had changed in staging, checked now against staging's
+ * fingerprint taken just before the load (rows and checksums per table), or, when the step stopped
+ * before that, against the row counts of the backup taken first; the phases it finished are the context.
+ */
+export async function dataStateNote(config: Config, ctx: DataContext | undefined): Promise<string> {
   if (!ctx?.backupBefore) return 'Nothing in staging was changed: the stop came before the backup.';
-  const file = ctx.backupBefore.file;
-  if (ctx.restoredAfterFailure) return `Staging was restored from ${file}, the backup taken first, after a failed check.`;
-  if (!ctx.load) return `Staging was not replaced: the load runs in one transaction, which was rolled back. The backup taken first is ${file}.`;
+  const { file, rowsPerTable } = ctx.backupBefore;
+  const recorded = ctx.restoredAfterFailure ? `Staging was restored from ${file} after a failed check.` : !ctx.load ? `The load did not finish; the backup taken first is ${file}.` : `Staging was replaced by the new subset; the backup taken first is ${file}.`;
+  const before = ctx.fingerprintBefore;
+  let sql: postgres.Sql | undefined;
+  let then: Record<string, number>;
+  let now: Record<string, number>;
+  let differ: string[];
+  try {
+    sql = stagingSql(config, { max: 1 });
+    if (before) {
+      const after = await fingerprint(sql);
+      [then, now] = [before, after].map((f) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, t.rows])));
+      differ = Object.keys({ ...before, ...after }).filter((k) => before[k]?.rows !== after[k]?.rows || before[k]?.checksum !== after[k]?.checksum);
+    } else {
+      [then, now] = [rowsPerTable, await exactCounts(sql)];
+      differ = countMismatches(then, now, ['then', 'now']);
+    }
+  } catch (error) {
+    return unverified(recorded, error);
+  } finally {
+    await sql?.end({ timeout: 1 });
+  }
+  const tables = Object.keys({ ...then, ...now }).length;
+  const reference = before ? 'the fingerprint taken before the load' : 'the backup taken first';
+  const basis = before ? 'rows and checksums' : 'row counts';
+  if (!differ.length) return `Staging holds what it held before the step (verified now: the ${basis} of all ${tables} tables equal ${reference}); the backup taken first is ${file}.`;
+  const verified = `verified now: ${differ.length} of ${tables} tables differ from ${reference}, ${n(sumRows(then))} rows then, ${n(sumRows(now))} now`;
+  const back = `\`rehearse data restore ${file}\` brings it back.`;
+  if (!ctx.load) return `Staging CHANGED although the load did not finish (${verified}); ${back}`;
   const rest = ctx.reportFile ? '' : ' No data summary was written, so the checklist does not count this subset.';
-  return `Staging was replaced by the new subset; the backup taken first is ${file}: \`rehearse data restore ${file}\` brings it back.${rest}`;
+  return `Staging was replaced by the new subset (${verified}); the backup taken first is ${file}: ${back}${rest}`;
 }
 
-/** After the migrate step stopped: what the harness left or undid (its recovery ran on the way out). */
-export function migrateStateNote(ctx: MigrateContext | undefined): string {
+/**
+ * After the migrate step stopped: what the harness left or undid (its recovery ran on the way out),
+ * checked now: the rows still in the migration's source state and the runs its log holds as applied.
+ */
+export async function migrateStateNote(config: Config, ctx: MigrateContext | undefined): Promise<string> {
   if (!ctx?.backup) return 'Nothing in staging was changed: the stop came before the backup.';
-  if (ctx.recovery) return `${ctx.recovery} The backup taken first is ${ctx.backup.file}.`;
-  if (ctx.reportFile) return `The migration is applied on staging (the rehearsal ends migrated); report ${ctx.reportFile}. \`rehearse migrate rollback\` reverses it.`;
-  return `The harness stopped between tests; the backup taken first is ${ctx.backup.file}: \`rehearse data restore ${ctx.backup.file}\` brings staging back.`;
+  const recorded = ctx.recovery ? `${ctx.recovery} ` : '';
+  const backup = `The backup taken first is ${ctx.backup.file}.`;
+  const m = ctx.migration ?? loadMigration(ctx.migrationName, process.cwd(), config.workDir);
+  const { from } = m.meta.change;
+  let sql: postgres.Sql | undefined;
+  let left: number;
+  let applied: number;
+  try {
+    sql = stagingSql(config, { max: 1 });
+    left = await countEligible(sql, m, config.migration.softDeleted === 'include');
+    const log = `${quoteIdent(m.meta.log.schema)}.${quoteIdent(m.meta.log.table)}`;
+    // A run's batches are `<run id>#<n>`; a run is applied while its rows are 'completed' (down marks them 'reversed').
+    const [row] = (await sql.unsafe(`SELECT count(DISTINCT split_part(batch_id, '#', 1))::int AS n FROM ${log} WHERE migration_status = 'completed'`)) as unknown as Array<{ n: number }>;
+    applied = row!.n;
+  } catch (error) {
+    return unverified(`${recorded}${backup}`, error);
+  } finally {
+    await sql?.end({ timeout: 1 });
+  }
+  const before = ctx.eligibleBefore === undefined ? '' : `, ${ctx.eligibleBefore === left ? 'as many as' : 'against'} ${n(ctx.eligibleBefore)} when the backup was taken`;
+  const verified = `verified now: ${n(left)} ${from} rows left${before}, ${applied} applied run(s) in ${m.meta.log.schema}.${m.meta.log.table}`;
+  if (applied === 0) return `${recorded}The migration is rolled back on staging (${verified}). ${backup}`;
+  const report = ctx.reportFile ? ` (the rehearsal ends migrated; report ${ctx.reportFile})` : '';
+  return `${recorded}The migration is applied on staging${report} (${verified}): \`rehearse migrate rollback\` reverses it. ${backup}`;
 }
 
 /** What is still running after a stop, read from the engine: the staging stack and the demo production. */

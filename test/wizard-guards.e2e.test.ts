@@ -150,7 +150,7 @@ describe('the wizard guards, at 80x24', () => {
     expect(end).toMatch(/⊘ 2\. Production data subset\s+cancelled/);
     expect(end.match(/^Cancelled\./gm)).toHaveLength(1);
     expect(end).not.toContain('Cancelled.Cancelled.');
-    expect(flat(end)).toMatch(/Cancelled\. Staging was replaced by the new subset; the backup taken first is \S+staging-backup-/);
+    expect(flat(end)).toMatch(/Cancelled\. Staging was replaced by the new subset \(verified now: [1-9]\d* of \d+ tables differ from the fingerprint taken before the load, [\d,]+ rows then, [\d,]+ now\); the backup taken first is \S+staging-backup-/);
     expect(flat(end)).toContain('`rehearse data restore');
     expect(flat(end)).toMatch(/Still running: the staging stack \(4 container\(s\)/);
     expect(flat(end)).toMatch(/the demo production rehearse-test-wz-db-demo/);

@@ -69,7 +69,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
           const ctx = dataCtx;
           await withRunLock(config, 'wizard: data', () => withStepMarker(config, 'data', () => runTree(dataTasks(), ctx, rendererOptions, () => closeDataContext(ctx))));
         },
-        stateAfterStop: async (ran) => dataStateNote(ran ? dataCtx : undefined),
+        stateAfterStop: async (ran) => dataStateNote(config, ran ? dataCtx : undefined),
       },
       migrate: {
         id: 'migrate',
@@ -79,7 +79,7 @@ export async function runWizard(config: Config, controller: AbortController): Pr
           const ctx = migrateCtx;
           await withRunLock(config, 'wizard: migrate', () => withStepMarker(config, 'migrate', () => runTree(migrateTasks(), ctx, rendererOptions, () => closeMigrateContext(ctx))));
         },
-        stateAfterStop: async (ran) => migrateStateNote(ran ? migrateCtx : undefined),
+        stateAfterStop: async (ran) => migrateStateNote(config, ran ? migrateCtx : undefined),
       },
       validate: {
         id: 'validate',

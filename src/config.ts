@@ -167,11 +167,12 @@ export const configSchema = z
         maxUsers: z.number().int().min(1).default(10),
         seed: z
           .object({
-            table: z.string().default('users'),
-            idColumn: z.string().default('id'),
-            roleColumn: z.string().default('role'),
-            deletedAtColumn: z.string().nullable().default('deletedAt'),
-            createdAtColumn: z.string().nullable().default('createdAt'),
+            // Unset: read from production's catalog by the data step (src/subset/seed.ts) and recorded in its summary.
+            table: z.string().min(1).optional(),
+            idColumn: z.string().min(1).optional(),
+            roleColumn: z.string().min(1).optional(),
+            deletedAtColumn: z.string().min(1).nullable().optional(),
+            createdAtColumn: z.string().min(1).nullable().optional(),
             learnerRole: z.string().default('LEARNER'),
             minLearners: z.number().int().min(0).default(2),
           })

@@ -19,6 +19,7 @@ import { fingerprint, proveRestore, restoreStaging, type RestoreProof, type Tabl
 import { stagingSql } from '../src/staging-db.js';
 import { introspect, type DbShape } from '../src/subset/introspect.js';
 import { planSubset, type SubsetPlan } from '../src/subset/planner.js';
+import { resolveSeed, type ResolvedSeed } from '../src/subset/seed.js';
 import { version } from '../src/version.js';
 import { timePhase } from './run-tasks.js';
 
@@ -34,6 +35,8 @@ export interface DataContext {
   snapshot?: Snapshot;
   staging?: postgres.Sql;
   shape?: DbShape;
+  /** data.seed with the keys it leaves unset read from production's catalog. */
+  seed?: ResolvedSeed;
   /** The rules in force, read once (the rules file could change during the run). */
   rules?: AnonymizeRules;
   columnTypes?: ColumnTypes;
@@ -145,9 +148,10 @@ export function dataTasks(): ListrTask<DataContext>[] {
       task: (ctx, task) =>
         timePhase(ctx, 'plan', async () => {
           const d = ctx.config.data;
+          ctx.seed = await resolveSeed(ctx.snapshot!.tx, ctx.shape!, d.seed);
           ctx.plan = await planSubset(ctx.snapshot!.tx, ctx.shape!, {
             maxUsers: ctx.maxUsers,
-            seed: d.seed,
+            seed: ctx.seed,
             caps: d.caps,
             defaultCap: d.defaultCap,
             maxDepth: d.maxDepth,
@@ -155,7 +159,8 @@ export function dataTasks(): ListrTask<DataContext>[] {
             onProgress: (m) => (task.output = m),
           });
           const p = ctx.plan;
-          task.title = `Planned ${n(p.totalRows)} rows in ${p.tables.filter((t) => t.rows).length} tables: ${p.seedUsers.length} users + ${p.pulledInUsers.count} pulled in as referenced parents`;
+          const from = ctx.seed.detected.includes('table') ? ` from "${ctx.seed.table}" (detected from the schema)` : '';
+          task.title = `Planned ${n(p.totalRows)} rows in ${p.tables.filter((t) => t.rows).length} tables: ${p.seedUsers.length} users${from} + ${p.pulledInUsers.count} pulled in as referenced parents`;
         }),
     },
     {
@@ -228,7 +233,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
           ctx.checks = await verifyLoad(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
             schemas: ctx.config.data.schemas,
             rules: ctx.rules ?? effectiveRules(ctx.config),
-            seed: ctx.config.data.seed,
+            seed: ctx.seed!,
             stagingEmailDomain: 'staging.local',
             ...(ctx.columnTypes ? { columnTypes: ctx.columnTypes } : {}),
           });
@@ -297,6 +302,8 @@ export function dataSummary(ctx: DataContext) {
     maxUsers: ctx.maxUsers,
     usersByRole: p.usersByRole,
     seedUsers: p.seedUsers.length,
+    // migrate and validate read the users table and its columns from here (src/subset/seed.ts).
+    seed: ctx.seed,
     pulledInParents: p.pulledInUsers,
     rowsPerTable: Object.fromEntries((ctx.load?.tables ?? []).map((t) => [t.table, t.rows])),
     plan: p.tables.map(({ table, rows, estimatedBytes, reasons }) => ({ table, rows, estimatedBytes, reasons })),

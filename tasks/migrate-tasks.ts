@@ -9,6 +9,7 @@ import { resolveProduction } from '../src/data/guards.js';
 import { CancelledError, CheckFailedError, UserError, isAbortError } from '../src/errors.js';
 import { adaptMigration, compileError, compileMigration, type Adaptation, type CompileResult } from '../src/migration/adapt.js';
 import { loadMigration, type MigrationFolder } from '../src/migration/folder.js';
+import { stagingSeed } from '../src/subset/seed.js';
 import { CATEGORIES, CATEGORY_TITLES, connectionsNeeded, MigrationHarness, recordResults, type Category, type HarnessEvent, type TestResult } from '../src/migration/harness.js';
 import { planMigration, type MigrationPlan } from '../src/migration/plan.js';
 import { buildMigrationReport } from '../src/migration/report.js';
@@ -213,7 +214,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
             throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
           }
           // Fit the folder to staging's schema first: a shape problem stops here, before any change.
-          ctx.adaptation = await adaptMigration(ctx.staging, folder, config.data.schemas);
+          ctx.adaptation = await adaptMigration(ctx.staging, folder, config.data.schemas, stagingSeed(config).table);
           ctx.migration = ctx.adaptation.migration;
           ctx.compile = await compileMigration(ctx.staging, ctx.adaptation, { batchSize: ctx.batchSize, includeDeleted: config.migration.softDeleted === 'include', lockTimeoutMs: config.migration.lockTimeoutMs });
           if (!ctx.compile.ok && !ctx.dryRun) throw compileError(ctx.migration, ctx.compile);

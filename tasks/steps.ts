@@ -15,6 +15,8 @@ import { listStackContainers } from '../src/docker.js';
 import { workPaths } from '../src/paths.js';
 import { CheckFailedError } from '../src/errors.js';
 import { loadMigration } from '../src/migration/folder.js';
+import { builtInNames, renameTables } from '../src/migration/adapt.js';
+import { stagingSeed } from '../src/subset/seed.js';
 import { countEligible } from '../src/migration/runner.js';
 import { stagingSql } from '../src/staging-db.js';
 import { quoteIdent } from '../src/subset/introspect.js';
@@ -107,7 +109,8 @@ export async function planData(config: Config, opts: { maxUsers?: number | undef
 
 /** The migrate step's question, with the rows it would change now (a string: staging may be down). */
 export async function planMigrate(config: Config, opts: { batchSize?: number | undefined; migration?: string | undefined } = {}): Promise<StepPlan> {
-  const m = loadMigration(opts.migration ?? config.migration.name, process.cwd(), config.workDir);
+  const loaded = loadMigration(opts.migration ?? config.migration.name, process.cwd(), config.workDir);
+  const m = renameTables(loaded, builtInNames(loaded, stagingSeed(config).table));
   const c = m.meta.change;
   const batchSize = opts.batchSize ?? config.migration.batchSize;
   let rows: string;

@@ -16,6 +16,7 @@ import { fingerprint } from '../src/restore.js';
 import { stagingSql } from '../src/staging-db.js';
 import { introspect } from '../src/subset/introspect.js';
 import { planSubset } from '../src/subset/planner.js';
+import { resolveSeed } from '../src/subset/seed.js';
 import { dataTasks, newDataContext } from '../tasks/data-tasks.js';
 import { removeDemo, scratchPostgres, type ScratchPostgres } from './helpers/demo.js';
 import { rehearse, removeStack, testStack } from './helpers/stack.js';
@@ -134,8 +135,9 @@ describe('rehearse data on the demo production', () => {
     try {
       const shape = await introspect(snapshot.tx, config.data.schemas);
       const d = config.data;
-      const plan = await planSubset(snapshot.tx, shape, { maxUsers: d.maxUsers, seed: d.seed, caps: d.caps, defaultCap: d.defaultCap, maxDepth: d.maxDepth });
-      const verify = () => verifyLoad(sql, snapshot.tx, shape, plan, { schemas: d.schemas, rules: effectiveRules(config), seed: d.seed, stagingEmailDomain: 'staging.local' });
+      const seed = await resolveSeed(snapshot.tx, shape, d.seed);
+      const plan = await planSubset(snapshot.tx, shape, { maxUsers: d.maxUsers, seed, caps: d.caps, defaultCap: d.defaultCap, maxDepth: d.maxDepth });
+      const verify = () => verifyLoad(sql, snapshot.tx, shape, plan, { schemas: d.schemas, rules: effectiveRules(config), seed, stagingEmailDomain: 'staging.local' });
       const leakCheck = async () => (await verify()).find((c) => c.name.startsWith('leak scan'))!;
       expect((await leakCheck()).ok).toBe(true);
 

@@ -8,6 +8,7 @@ import { CATEGORIES, CATEGORY_TITLES } from '../migration/harness.js';
 import type { MigrationPlan } from '../migration/plan.js';
 import { foldStatements } from '../migration/report.js';
 import { adaptMigration } from '../migration/adapt.js';
+import { stagingSeed } from '../subset/seed.js';
 import { appliedRuns, rollbackApplied, type RollbackProof } from '../migration/rollback.js';
 import { stagingRedis, stagingSql } from '../staging-db.js';
 import { closeMigrateContext, migrateTasks, newMigrateContext, runnerSettings, type MigrateContext } from '../../tasks/migrate-tasks.js';
@@ -129,7 +130,7 @@ export async function runMigrateRollback(config: Config, opts: { migration?: str
       throw new UserError(`Cannot read the migration log in the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
     }
     if (!runs.length) throw new UserError(`Nothing to roll back: no run of ${folder.name} (${folder.dir}) is applied on staging.`, { tryThis: `\`rehearse migrate --migration ${opts.migration ?? config.migration.name}\` runs it (and ends with it applied); a run is found by its folder's name.` });
-    const migration = (await adaptMigration(sql, folder, config.data.schemas)).migration;
+    const migration = (await adaptMigration(sql, folder, config.data.schemas, stagingSeed(config).table)).migration;
     await confirmDangerous(
       {
         action: `Rolling back ${migration.name} on the staging database ${config.database.name}`,

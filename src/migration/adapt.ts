@@ -8,9 +8,10 @@
 // with ` and `. An unqualified table is in the migration's target schema.
 import type postgres from 'postgres';
 import { UserError } from '../errors.js';
-import { introspect, tableKey, type DbShape } from '../subset/introspect.js';
+import { introspect, quoteIdent, tableKey, type DbShape } from '../subset/introspect.js';
 import { describeChangeColumn, type ColumnType } from './checks.js';
-import type { MigrationFolder, MigrationMeta } from './folder.js';
+import path from 'node:path';
+import { MIGRATIONS_DIR, type MigrationFolder, type MigrationMeta } from './folder.js';
 import { copyHint } from './runner.js';
 import { splitSql, statementLabel } from './sql-split.js';
 
@@ -91,6 +92,70 @@ export function resolveBranches(text: string, holds: (condition: string) => bool
   return out.join('\n');
 }
 
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Built in (sql/migrations): written for 1001 Stories' table names, so it may be renamed to the schema's. */
+export function isBuiltIn(m: MigrationFolder): boolean {
+  const rel = path.relative(MIGRATIONS_DIR, m.dir);
+  return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/**
+ * The folder with its tables renamed (e.g. users → "User"): in SQL where a table is named (FROM,
+ * JOIN, UPDATE, INTO, TABLE, USING, NULL::t, 't'::regclass, "t"), in conditions as the bare name.
+ * Only for the built-in migration, whose names are 1001 Stories'; a user's folder names its own.
+ */
+export function renameTables(m: MigrationFolder, names: Record<string, string>): MigrationFolder {
+  const renames = Object.entries(names).filter(([from, to]) => from !== to);
+  if (!renames.length) return m;
+  const sqlText = (text: string) =>
+    renames.reduce((t, [from, to]) => {
+      const f = escape(from);
+      return t
+        .replace(new RegExp(`\\b(FROM|JOIN|UPDATE|INTO|TABLE|USING)(\\s+)(?:"${f}"|${f})(?![\\w"$])`, 'gi'), (_, kw: string, sp: string) => `${kw}${sp}${quoteIdent(to)}`)
+        .replace(new RegExp(`::${f}\\b`, 'g'), `::${quoteIdent(to)}`)
+        .replace(new RegExp(`'${f}'::regclass`, 'g'), `${sqlQuote(quoteIdent(to))}::regclass`)
+        .replace(new RegExp(`"${f}"`, 'g'), quoteIdent(to));
+    }, text);
+  const condition = (c: string) => renames.reduce((t, [from, to]) => t.replace(new RegExp(`\\b(column|table)(\\s+)${escape(from)}(?=\\.|\\s|$)`, 'g'), `$1$2${to}`), c);
+  const file = (text: string) => text.split('\n').map((line) => (DIRECTIVE.test(line) ? condition(line) : sqlText(line))).join('\n');
+  const rename = (t: string) => names[t] ?? t;
+  const meta = m.meta;
+  return {
+    ...m,
+    meta: {
+      ...meta,
+      target: { ...meta.target, table: rename(meta.target.table) },
+      alsoChanges: meta.alsoChanges.map((a) => ({ ...a, table: rename(a.table), ...(a.when ? { when: condition(a.when) } : {}) })),
+      standardQueries: meta.standardQueries.map((q) => ({ ...q, sql: sqlText(q.sql), ...(q.when ? { when: condition(q.when) } : {}) })),
+    },
+    up: { ...m.up, text: file(m.up.text) },
+    down: { ...m.down, text: file(m.down.text) },
+    verify: { ...m.verify, text: file(m.verify.text) },
+  };
+}
+
+const sqlQuote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * The built-in migration's table names on this schema: its users table is the seed the data step
+ * used; its sessions table is `sessions`, else the one table of the target schema named so in another
+ * case or in the singular (Prisma without @@map: "Session").
+ */
+export function builtInNames(m: MigrationFolder, seedTable: string, shape?: DbShape): Record<string, string> {
+  if (!isBuiltIn(m)) return {};
+  const schema = m.meta.target.schema;
+  const names: Record<string, string> = {};
+  // A seed table in another schema than the target's is not the built-in's to rename into.
+  if (!seedTable.includes('.') && (!shape || shape.tables.has(tableKey(schema, seedTable)))) names[m.meta.target.table] = seedTable;
+  for (const a of m.meta.alsoChanges) {
+    if (!shape || shape.tables.has(tableKey(schema, a.table))) continue;
+    const found = [...shape.tables.values()].filter((t) => t.schema === schema && [a.table, a.table.replace(/s$/, '')].includes(t.name.toLowerCase()) && t.columns.some((c) => c.name === a.userColumn));
+    if (found.length === 1) names[a.table] = found[0]!.name;
+  }
+  return names;
+}
+
 /** Every condition text in the folder (SQL directives and migration.json), in order of appearance. */
 function conditionsOf(m: MigrationFolder): string[] {
   const found = new Set<string>();
@@ -109,10 +174,11 @@ function conditionsOf(m: MigrationFolder): string[] {
  * Reads the catalog and returns the folder as it runs on this database. Throws one UserError that
  * lists every schema problem (missing table, columns, a change column of an unexpected type).
  */
-export async function adaptMigration(sql: postgres.Sql, m: MigrationFolder, schemas: string[]): Promise<Adaptation> {
+export async function adaptMigration(sql: postgres.Sql, folder: MigrationFolder, schemas: string[], seedTable?: string): Promise<Adaptation> {
+  const shape = await introspect(sql, [...new Set([...schemas, folder.meta.target.schema])]);
+  const m = seedTable ? renameTables(folder, builtInNames(folder, seedTable, shape)) : folder;
   const meta = m.meta;
   const t = meta.target;
-  const shape = await introspect(sql, [...new Set([...schemas, t.schema])]);
   const table = shape.tables.get(tableKey(t.schema, t.table));
   const where = `migration ${m.name}`;
   if (!table) {

@@ -6,6 +6,7 @@ import type postgres from 'postgres';
 import type { Config } from '../config.js';
 import { newestReport } from '../reports.js';
 import { quoteIdent } from '../subset/introspect.js';
+import { stagingSeed } from '../subset/seed.js';
 import { fail, pass, skip, warn, type CheckDef } from './types.js';
 import type { StackProbes } from './probes.js';
 
@@ -29,7 +30,7 @@ export function pgFailure(p: StackProbes, error: unknown): { value: string; hint
 /** The queries the app and the migration run most, timed with EXPLAIN ANALYZE (config: validation.queries). */
 export function standardQueries(config: Config): Array<{ name: string; sql: string }> {
   if (config.validation.queries) return config.validation.queries;
-  const seed = config.data.seed;
+  const seed = stagingSeed(config);
   const users = quoteIdent(seed.table);
   const id = quoteIdent(seed.idColumn);
   const role = quoteIdent(seed.roleColumn);
@@ -120,7 +121,7 @@ const tables: CheckDef = {
     if (derived) {
       // The data step's own tables: a missing one means staging changed since; the seed table must hold rows;
       // another table can be emptied by the migration (ended sessions), which is worth a look, not a failure.
-      const seedEmpty = empty.includes(p.config.data.seed.table);
+      const seedEmpty = empty.includes(stagingSeed(p.config).table);
       if (missing.length || seedEmpty) return fail(value, { threshold, detail, hint: `staging no longer holds what ${expected.source} recorded: \`rehearse data --yes\` reloads it`, data });
       if (empty.length) return warn(value, { threshold, detail: `${detail} (they held rows when the data step ran)`, data });
       return pass(value, { threshold, data });

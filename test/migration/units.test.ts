@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { resolveBranches } from '../../src/migration/adapt.js';
+import { builtInNames, renameTables, resolveBranches } from '../../src/migration/adapt.js';
 import { loadMigration, MIGRATIONS_DIR } from '../../src/migration/folder.js';
 import { keyFor, keyMatcher, scanGlob } from '../../src/migration/redis-cache.js';
 import { splitSql, statementLabel } from '../../src/migration/sql-split.js';
@@ -97,5 +97,32 @@ describe('resolveBranches (@rehearse:if lines)', () => {
   it('names the file and line of an unbalanced directive', () => {
     expect(() => resolveBranches('-- @rehearse:if table x\nSELECT 1', () => true, 'up.sql')).toThrow(/up.sql, line 1: @rehearse:if without @rehearse:end/);
     expect(() => resolveBranches('SELECT 1\n-- @rehearse:end', () => true, 'up.sql')).toThrow(/up.sql, line 2: @rehearse:end without/);
+  });
+});
+
+describe('renameTables (the built-in migration on a schema whose users table is "User")', () => {
+  const m = loadMigration('learner-to-customer');
+  const renamed = renameTables(m, { users: 'User', sessions: 'Session' });
+  const code = (text: string) => text.split('\n').filter((l) => !/^\s*--(?!\s*@rehearse)/.test(l)).join('\n');
+
+  it('names the tables as quoted identifiers in SQL and bare in conditions, and leaves other words alone', () => {
+    for (const part of [renamed.up.text, renamed.down.text, renamed.verify.text]) {
+      expect(code(part)).not.toMatch(/(FROM|JOIN|UPDATE|INTO|TABLE)\s+(users|sessions)\b|::users\b|'users'::regclass/);
+    }
+    expect(renamed.up.text).toContain(`'"User"'::regclass`);
+    expect(renamed.up.text).toContain('DELETE FROM "Session" s');
+    expect(renamed.up.text).toContain('-- @rehearse:if !column User.tokenVersion and column Session.userId');
+    // A jsonb key and a CTE column that happen to read "sessions" are not table names.
+    expect(renamed.up.text).toContain(`, 'sessions', coalesce(e.sessions, '[]'::jsonb)`);
+    expect(renamed.down.text).toContain(`jsonb_populate_recordset(NULL::"Session", r.rollback_data->'sessions')`);
+    expect(renamed.meta.target.table).toBe('User');
+    expect(renamed.meta.alsoChanges.map((a) => [a.table, a.when])).toEqual([['Session', '!column User.tokenVersion and column Session.userId']]);
+    expect(renamed.meta.standardQueries[0]!.sql).toContain('FROM "User" WHERE');
+  });
+
+  it('renames only the built-in migration', () => {
+    expect(builtInNames(m, 'User')).toEqual({ users: 'User' });
+    expect(builtInNames({ ...m, dir: path.join(os.tmpdir(), 'my-migration') }, 'User')).toEqual({});
+    expect(renameTables(m, {})).toBe(m);
   });
 });

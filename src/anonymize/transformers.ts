@@ -271,14 +271,17 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
       const rest = digits.length - cc.length;
       let fake = cc;
       if (rest >= 10) {
-        // NANP: area code 200–999, then 555-01xx (reserved for fiction in every area code).
+        // NANP: area code 200–999, then 555-01xx (reserved for fiction in every area code). When
+        // production's own numbers already use every 555-01xx ending, derived digits take over.
         for (let i = 0; i < rest - 10; i++) fake += String(d[8 + i]! % 10);
-        fake += String(200 + (d.readUInt16BE(0) % 800)) + '55501' + String(d.readUInt16BE(2) % 100).padStart(2, '0');
+        fake += String(200 + (d.readUInt16BE(0) % 800)) + (attempt < 200 ? '55501' + String(d.readUInt16BE(2) % 100).padStart(2, '0') : String(2000000 + (d.readUInt32BE(4) % 8000000)));
       } else {
         for (let i = 0; i < rest; i++) fake += String(d[i]! % 10);
       }
       const taken = phoneInputs.get(fake);
-      if (phoneKey(fake) !== phoneKey(digits) && !productionPhones.has(phoneKey(fake)) && (taken === undefined || taken === digits)) {
+      // The leak scan also finds a 7-digit local number inside a longer one ("555-0122" in "818-555-0122").
+      const local = fake.length > 7 ? fake.slice(-7) : undefined;
+      if (phoneKey(fake) !== phoneKey(digits) && !productionPhones.has(phoneKey(fake)) && !(local && productionPhones.has(local)) && (taken === undefined || taken === digits)) {
         phoneByInput.set(digits, fake);
         phoneInputs.set(fake, digits);
         return fake;

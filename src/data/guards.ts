@@ -174,6 +174,10 @@ export async function readPiiDictionary(production: ReadOnlyTx, shape: DbShape, 
         for (const r of rows) ipAddresses.add(r.v);
         continue;
       }
+      if ((base === 'json' || base === 'jsonb') && name !== 'keep') {
+        await addPhoneRuns(production, `SELECT ${col}::text AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`, phoneDigits);
+        continue;
+      }
       if (!['text', 'varchar', 'bpchar', 'citext', '_text', '_varchar', '_citext'].includes(base)) continue;
       const values = base.startsWith('_') ? `SELECT DISTINCT x::text AS v FROM ${t.qualified}, unnest(${col}) x WHERE x IS NOT NULL` : `SELECT DISTINCT ${col}::text AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`;
       if (name === 'ip') {
@@ -183,7 +187,12 @@ export async function readPiiDictionary(production: ReadOnlyTx, shape: DbShape, 
       } else if (name === 'phone') {
         const rows = (await production.unsafe(`SELECT DISTINCT regexp_replace(v, '\\D', '', 'g') AS v FROM (${values}) s`)) as unknown as Array<{ v: string }>;
         for (const r of rows) if (r.v) phoneDigits.add(r.v);
-      } else if (wantNames && (name === 'name' || name === 'firstName' || name === 'lastName' || name === 'email')) {
+      } else if (name !== 'keep') {
+        // Phones also live inside free text and JSON (an address's "phone"): the leak scan finds them
+        // there, so a phone pseudonym must not equal those either.
+        await addPhoneRuns(production, `SELECT ${col}::text AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`, phoneDigits);
+      }
+      if (wantNames && (name === 'name' || name === 'firstName' || name === 'lastName' || name === 'email')) {
         const source = name === 'email' ? `SELECT DISTINCT split_part(v, '@', 1) AS v FROM (${values}) s` : values;
         const rows = (await production.unsafe(source)) as unknown as Array<{ v: string }>;
         for (const r of rows) for (const w of r.v.toLowerCase().split(/[^\p{L}\p{M}'’]+/u)) if (w.length >= 2) nameTokens.add(w);
@@ -191,6 +200,12 @@ export async function readPiiDictionary(production: ReadOnlyTx, shape: DbShape, 
     }
   }
   return { nameTokens, phoneDigits, ipAddresses };
+}
+
+/** Digits of every phone-looking run (7 to 15 digits, with the usual separators) in the values of `source`. */
+async function addPhoneRuns(production: ReadOnlyTx, source: string, into: Set<string>): Promise<void> {
+  const rows = (await production.unsafe(`SELECT DISTINCT regexp_replace(m[1], '\\D', '', 'g') AS v FROM (${source}) s, regexp_matches(v, '(\\+?[0-9][0-9 ().-]{5,20}[0-9])', 'g') m`)) as unknown as Array<{ v: string }>;
+  for (const r of rows) if (r.v.length >= 7 && r.v.length <= 15) into.add(r.v);
 }
 
 /** Does any rule keep text and scrub it (so the name dictionary is needed)? */

@@ -119,6 +119,10 @@ const digitsOf = (s: string) => s.replace(/\D/g, '');
  * or a short number)? 7–15 digits, and a bare run of digits only from 10 digits up. The candidate
  * is at most MAX_DIGIT_RUN characters, so these regexes run on short strings only.
  */
+/** Digits compared of a phone number: the last 10 when longer, so a country prefix does not matter. */
+export const PHONE_KEY_DIGITS = 10;
+export const phoneDigitsKey = (digits: string) => (digits.length > PHONE_KEY_DIGITS ? digits.slice(-PHONE_KEY_DIGITS) : digits);
+
 export function looksLikePhone(candidate: string): boolean {
   if (candidate.length > MAX_DIGIT_RUN) return false;
   const digits = digitsOf(candidate);

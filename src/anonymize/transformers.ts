@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { UserError } from '../errors.js';
 import { createKeyedHash } from './hmac-sha256.js';
 import { isJsonObject, numberFromText, type JsonValue } from './json-value.js';
-import { findPii, rewriteFinds } from './scan.js';
+import { findPii, phoneDigitsKey, rewriteFinds } from './scan.js';
 import { UniquenessRegistry } from './unique.js';
 import { FAKE_CITIES, FAKE_FIRST_NAMES, FAKE_LAST_NAMES, FAKE_STREETS, FAKE_USER_AGENTS } from './word-lists.js';
 
@@ -256,10 +256,9 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
   const firstName = (v: string) => (isBlank(v) ? v : differ(v, nameParts(v)[0], () => `${nameParts(v)[0]}a`));
   const lastName = (v: string) => (isBlank(v) ? v : nameParts(v)[1]);
 
-  // A number is found by its digits, the last 10 when longer (the leak scan's key): "+1 202…" and
-  // "202…" are the same phone, so a pseudonym must differ from production's on that key too.
-  const phoneKey = (digits: string) => (digits.length > 10 ? digits.slice(-10) : digits);
-  const productionPhones = new Set([...(opts.dictionary?.phoneDigits ?? [])].map(phoneKey));
+  // A number is compared by the leak scan's key: "+1 202…" and "202…" are the same phone, so a
+  // pseudonym must differ from production's on that key too.
+  const productionPhones = new Set([...(opts.dictionary?.phoneDigits ?? [])].map(phoneDigitsKey));
   const phoneByInput = new Map<string, string>();
   const phoneInputs = new Map<string, string>();
   /** Fake digits for `digits` (cc kept): never a production number, never another input's pseudonym. */
@@ -281,7 +280,7 @@ export function createTransformers(secret: Buffer | string, opts: TransformerOpt
       const taken = phoneInputs.get(fake);
       // The leak scan also finds a 7-digit local number inside a longer one ("555-0122" in "818-555-0122").
       const local = fake.length > 7 ? fake.slice(-7) : undefined;
-      if (phoneKey(fake) !== phoneKey(digits) && !productionPhones.has(phoneKey(fake)) && !(local && productionPhones.has(local)) && (taken === undefined || taken === digits)) {
+      if (phoneDigitsKey(fake) !== phoneDigitsKey(digits) && !productionPhones.has(phoneDigitsKey(fake)) && !(local && productionPhones.has(local)) && (taken === undefined || taken === digits)) {
         phoneByInput.set(digits, fake);
         phoneInputs.set(fake, digits);
         return fake;

@@ -5,10 +5,11 @@
 // inside text) and phone-number runs. Hits are reported as table.column, row key and kind.
 import type postgres from 'postgres';
 import type { AnonymizeRules, PiiProposal } from '../anonymize/index.js';
+import { PHONE_KEY_DIGITS } from '../anonymize/scan.js';
 import type { ReadOnlyTx } from '../production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
 import {
-  buildDictionary, dictionarySources, dropDictionary, DICTIONARY_TABLE, KIND_WORDS, MIN_PIECE, PHONE_KEY_DIGITS, PHONE_RUN, PIECE_SEPARATORS, TRIM_CHARS, WORD_SEPARATORS,
+  buildDictionary, dictionarySources, dropDictionary, DICTIONARY_TABLE, KIND_WORDS, MIN_PIECE, PHONE_RUN, PIECE_SEPARATORS, TRIM_CHARS, WORD_SEPARATORS,
   type DictionaryStats, type PiiKind,
 } from './pii-dictionary.js';
 

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type postgres from 'postgres';
 import { findRule, ruleNameOf, type AnonymizeRule, type AnonymizeRules, type PiiProposal } from '../anonymize/index.js';
+import { phoneDigitsKey } from '../anonymize/scan.js';
 import { FAKE_CITIES, FAKE_FIRST_NAMES, FAKE_LAST_NAMES, FAKE_STREETS } from '../anonymize/word-lists.js';
 import type { ReadOnlyTx } from '../production.js';
 import { quoteIdent, type DbShape } from '../subset/introspect.js';
@@ -27,7 +28,6 @@ export const WORD_SEPARATORS = '[\\u0001-\\u002f\\u003a-\\u0040\\u005b-\\u0060\\
 export const PIECE_SEPARATORS = '[\\u0001-\\u0023\\u0026-\\u002a\\u002c\\u002f\\u003a-\\u003f\\u005b-\\u005e\\u0060\\u007b-\\u007d\\u007f]+';
 /** A run of digits written the way phone numbers are; its digits form the phone key. */
 export const PHONE_RUN = '[0-9][0-9 ().+-]{5,}[0-9]';
-export const PHONE_KEY_DIGITS = 10;
 /** Characters trimmed from whole values (PostgreSQL's btrim(v, …) and JS alike). */
 export const TRIM_CHARS = ' \t\r\n';
 /** Pieces shorter than this are not looked up (shorter e-mails, tokens and IPs do not exist). */
@@ -46,11 +46,11 @@ const trimWs = (s: string) => s.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
 export const words = (s: string) => asciiLower(s).split(WORD_RE).filter(Boolean);
 export const pieces = (s: string) => asciiLower(s).split(PIECE_RE).map((p) => p.replace(/^\.+|\.+$/g, '')).filter((p) => p.length >= MIN_PIECE);
 
-/** The key a phone number is found by: its digits, the last 10 when longer (so a country prefix does not matter). */
+/** The key a phone number is found by: its digits (7 to 15 of them), keyed as the anonymizer keys them. */
 export function phoneKey(run: string): string | undefined {
   const digits = run.replace(/[^0-9]/g, '');
   if (digits.length < 7 || digits.length > 15) return undefined;
-  return digits.length > PHONE_KEY_DIGITS ? digits.slice(-PHONE_KEY_DIGITS) : digits;
+  return phoneDigitsKey(digits);
 }
 export const phoneKeys = (s: string) => [...s.matchAll(PHONE_RUN_RE)].map((m) => phoneKey(m[0])).filter((k): k is string => k !== undefined);
 

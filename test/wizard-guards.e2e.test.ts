@@ -1,17 +1,14 @@
 // End to end in an 80x24 pseudo-terminal: every guarded step asks its own question with its own
 // figures and the question stays on screen; a Ctrl-C mid-step says what really changed (checked
 // against the database) and the next `rehearse` opens on that step; NO_COLOR is honoured.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeDemo } from './helpers/demo.js';
 import { BIN, docker, removeStack, testStack } from './helpers/stack.js';
-import { TmuxSession } from './helpers/tmux.js';
+import { keepScreen as keep, TmuxSession } from './helpers/tmux.js';
 
 const stack = testStack('wz', 38000, { demo: { port: 38010, users: 300 } });
 const SMALL = { cols: 80, rows: 24 };
-const CAPTURES = process.env.WZ_CAPTURES;
 let session: TmuxSession | undefined;
 
 afterAll(async () => {
@@ -19,13 +16,6 @@ afterAll(async () => {
   await removeDemo(stack.config);
   await removeStack(stack);
 });
-
-/** Keeps a screen for the record when WZ_CAPTURES names a folder. */
-function keep(name: string, screen: string): void {
-  if (!CAPTURES) return;
-  mkdirSync(CAPTURES, { recursive: true });
-  writeFileSync(path.join(CAPTURES, `${name}.txt`), screen);
-}
 
 const start = async (env: Record<string, string> = { NO_COLOR: '1' }, size = SMALL, command = BIN) => {
   await session?.kill();

@@ -1,17 +1,14 @@
 // End to end in a pseudo-terminal: a Ctrl-C in the setup step and in the migrate step each ends with
 // a message that matches what is really there (the engine's containers; the database's LEARNER rows
 // and the migration log, read here with postgres.js), and the next `rehearse` opens on that step.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stagingSql } from '../src/staging-db.js';
 import { removeDemo } from './helpers/demo.js';
 import { BIN, docker, removeStack, testStack } from './helpers/stack.js';
-import { TmuxSession } from './helpers/tmux.js';
+import { keepScreen as keep, TmuxSession } from './helpers/tmux.js';
 
 const stack = testStack('wz2', 38500, { demo: { port: 38510, users: 300 } });
 const SIZE = { cols: 120, rows: 40 };
-const CAPTURES = process.env.WZ_CAPTURES;
 let session: TmuxSession | undefined;
 
 afterAll(async () => {
@@ -19,13 +16,6 @@ afterAll(async () => {
   await removeDemo(stack.config);
   await removeStack(stack);
 });
-
-/** Keeps a screen for the record when WZ_CAPTURES names a folder. */
-function keep(name: string, screen: string): void {
-  if (!CAPTURES) return;
-  mkdirSync(CAPTURES, { recursive: true });
-  writeFileSync(path.join(CAPTURES, `${name}.txt`), screen);
-}
 
 const start = async () => {
   await session?.kill();

@@ -1,5 +1,15 @@
 // Drives the real binary in a pseudo-terminal through tmux: keys in, screen text out.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { execa } from 'execa';
+
+/** Keeps a screen for the record when WZ_CAPTURES names a folder (the captures quoted in issue notes). */
+export function keepScreen(name: string, screen: string): void {
+  const dir = process.env.WZ_CAPTURES;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${name}.txt`), screen);
+}
 
 export class TmuxSession {
   private constructor(readonly name: string) {}

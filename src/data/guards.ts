@@ -94,6 +94,18 @@ export async function readColumnTypes(tx: ReadOnlyTx, schemas: string[]): Promis
 /** Longer values are sampled: their first and last 32 KB, cut in SQL so a 10 MB value never travels. */
 const sampled = (col: string) => `CASE WHEN length(${col}::text) > 65536 THEN left(${col}::text, 32768) || E'\\n' || right(${col}::text, 32768) ELSE ${col}::text END`;
 
+/** Columns the detector reads values of: text-like (not bytea) and IP types, by their base type. */
+const detectable = (baseUdt: string) => (isTextLike(baseUdt) || /^(?:_)?(?:inet|cidr)$/.test(baseUdt)) && baseUdt.replace(/^_/, '') !== 'bytea';
+
+/**
+ * Up to `sampleRows` non-null values of each column of one table, in one query.
+ * TABLESAMPLE would be cheaper but returns nothing on small tables; the limit keeps this bounded.
+ */
+async function sampleColumns(production: ReadOnlyTx, qualified: string, columns: string[], sampleRows: number): Promise<unknown[][]> {
+  const rows = (await production.unsafe(`SELECT ${columns.map((c, i) => `${sampled(quoteIdent(c))} AS c${i}`).join(', ')} FROM ${qualified} LIMIT ${sampleRows}`)) as unknown as Array<Record<string, unknown>>;
+  return columns.map((_, i) => rows.map((r) => r[`c${i}`]).filter((v) => v !== null && v !== undefined));
+}
+
 /**
  * Decides every column of production: user rules, built-in rules, key columns; samples the
  * undecided ones (and key columns, which stay automatic only while nothing personal shows in them).
@@ -109,11 +121,10 @@ export async function checkAnonymizationCoverage(production: ReadOnlyTx, shape: 
       return { table: key, column: c.name, baseUdt, udtName: c.udtName, dataType: baseUdt.startsWith('_') ? 'ARRAY' : c.dataType, isKey: keyColumns.has(`${key}\0${c.name}`), samples: [] as unknown[] };
     });
     const decidedByRule = (c: CatalogColumn) => findRule(rules.user, key, c.column) !== undefined || findRule(rules.builtin, key, c.column) !== undefined;
-    const toSample = tableCols.filter((c) => !decidedByRule(c) && (isTextLike(c.baseUdt) || /^(?:_)?(?:inet|cidr)$/.test(c.baseUdt)) && c.baseUdt.replace(/^_/, '') !== 'bytea');
+    const toSample = tableCols.filter((c) => !decidedByRule(c) && detectable(c.baseUdt));
     if (toSample.length) {
-      // TABLESAMPLE would be cheaper but returns nothing on small tables; the limit keeps this bounded.
-      const rows = (await production.unsafe(`SELECT ${toSample.map((c, i) => `${sampled(quoteIdent(c.column))} AS c${i}`).join(', ')} FROM ${t.qualified} LIMIT ${sampleRows}`)) as unknown as Array<Record<string, unknown>>;
-      toSample.forEach((c, i) => (c.samples = rows.map((r) => r[`c${i}`]).filter((v) => v !== null && v !== undefined)));
+      const samples = await sampleColumns(production, t.qualified, toSample.map((c) => c.column), sampleRows);
+      toSample.forEach((c, i) => (c.samples = samples[i]!));
     }
     columns.push(...tableCols);
   }
@@ -127,13 +138,11 @@ export async function checkAnonymizationCoverage(production: ReadOnlyTx, shape: 
 export async function detectorProposals(production: ReadOnlyTx, shape: DbShape, types: ColumnTypes, sampleRows = 50): Promise<PiiProposal[]> {
   const samples: ColumnSample[] = [];
   for (const [key, t] of shape.tables) {
-    const cols = t.columns.filter((c) => {
-      const base = types.get(key)?.get(c.name)?.baseUdt ?? c.udtName;
-      return (isTextLike(base) || /^(?:_)?(?:inet|cidr)$/.test(base)) && base.replace(/^_/, '') !== 'bytea';
-    });
+    const base = (c: (typeof t.columns)[number]) => types.get(key)?.get(c.name)?.baseUdt ?? c.udtName;
+    const cols = t.columns.filter((c) => detectable(base(c)));
     if (!cols.length) continue;
-    const rows = (await production.unsafe(`SELECT ${cols.map((c, i) => `${sampled(quoteIdent(c.name))} AS c${i}`).join(', ')} FROM ${t.qualified} LIMIT ${sampleRows}`)) as unknown as Array<Record<string, unknown>>;
-    cols.forEach((c, i) => samples.push({ table: key, column: c.name, dataType: c.dataType, udtName: types.get(key)?.get(c.name)?.baseUdt ?? c.udtName, samples: rows.map((r) => r[`c${i}`]).filter((v) => v !== null && v !== undefined) }));
+    const values = await sampleColumns(production, t.qualified, cols.map((c) => c.name), sampleRows);
+    cols.forEach((c, i) => samples.push({ table: key, column: c.name, dataType: c.dataType, udtName: base(c), samples: values[i]! }));
   }
   return detectPii(samples);
 }

@@ -8,5 +8,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 180_000,
     hookTimeout: 240_000,
+    // Lists skipped tests after every run; under CI a skipped test fails the run.
+    reporters: ['default', './test/helpers/no-skips-reporter.ts'],
   },
 });

@@ -8,6 +8,7 @@ import {
   STAGING_PASSWORD_HASH,
   UniquenessRegistry,
 } from '../../src/anonymize/index.js';
+import { missingPrerequisite } from '../helpers/prerequisite.js';
 
 const KEY = 'test-key-0123456789abcdef-rehearse';
 const OTHER_KEY = 'another-key-0123456789abcdef-xyz';
@@ -153,8 +154,7 @@ describe('token and passwordHash', () => {
     expect(STAGING_PASSWORD).toBe('staging-password-123');
   });
 
-  // Under CI a missing python3-bcrypt fails this test (.ci/run installs it); elsewhere it is skipped.
-  it.skipIf(!hasPythonBcrypt() && !process.env.CI)('the hash verifies against the staging password (python3-bcrypt)', () => {
+  it.skipIf(missingPrerequisite('python3 with bcrypt', hasPythonBcrypt(), 'apt-get install -y python3-bcrypt'))('the hash verifies against the staging password (python3-bcrypt)', () => {
     const check = (pw: string) =>
       execFileSync('/usr/bin/python3', ['-c', 'import bcrypt,sys; print(bcrypt.checkpw(sys.argv[1].encode(), sys.argv[2].encode()))', pw, STAGING_PASSWORD_HASH], { encoding: 'utf8' }).trim();
     expect(check(STAGING_PASSWORD)).toBe('True');

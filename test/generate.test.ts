@@ -58,6 +58,7 @@ describe('compose file', () => {
   });
 
   it('gives every service a healthcheck, labels and the staging network; Redis checks with its password', () => {
+    expect(Object.keys(doc.services)).toHaveLength(10);
     for (const [name, service] of Object.entries(doc.services)) {
       // The official exporter images have no shell or HTTP client: Prometheus's target health is their check.
       if (!name.endsWith('-exporter-staging')) expect(service.healthcheck?.test, name).toBeDefined();
@@ -149,6 +150,7 @@ describe('nginx config', () => {
   it('declares security headers once, with always, and no location-level add_header that would drop them', () => {
     expect(conf.match(/add_header [^\n]* always;/g)).toHaveLength(6);
     const locations = conf.split(/\n\s*location /).slice(1);
+    expect(locations.length).toBeGreaterThan(0);
     for (const block of locations) expect(block.split('}')[0]).not.toContain('add_header');
   });
 

@@ -13,6 +13,13 @@ import { docker, rehearse, removeStack, testStack, type CliResult } from './help
 const stack = testStack('setup', 21000);
 const ca = () => readFileSync(path.join(stack.workDir, 'nginx/ssl-staging/staging.crt'));
 const envFile = () => parseEnvFile(readFileSync(path.join(stack.workDir, '.env.staging'), 'utf8'));
+/** The generated secrets' values; the list of keys is asserted, so a check over them cannot pass empty. */
+function secrets(): string[] {
+  const found = Object.entries(envFile()).filter(([key]) => /PASSWORD|SECRET/.test(key));
+  expect(found.map(([key]) => key).sort()).toEqual(['ANONYMIZER_SECRET', 'DB_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD', 'NEXTAUTH_SECRET', 'PGADMIN_DEFAULT_PASSWORD', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD']);
+  for (const [key, value] of found) expect(value.length, key).toBeGreaterThanOrEqual(16);
+  return found.map(([, value]) => value);
+}
 const container = (service: string) => `${stack.config.project}-${service}-staging`;
 let first: CliResult;
 
@@ -31,7 +38,7 @@ describe('rehearse setup --yes', () => {
     const report = JSON.parse(text);
     expect(report.ok).toBe(true);
     expect(report.containers).toHaveLength(4);
-    for (const [key, value] of Object.entries(envFile())) if (/PASSWORD|SECRET/.test(key)) expect(text).not.toContain(value);
+    for (const value of secrets()) expect(text).not.toContain(value);
   });
 
   it('brings every container up healthy', async () => {
@@ -111,6 +118,7 @@ describe('rehearse setup --yes', () => {
     const out = await docker(['inspect', '-f', '{{json .HostConfig.PortBindings}}', container('app'), container('nginx'), container('db'), container('redis')]);
     const bindings = out.split('\n').map((line) => JSON.parse(line) as Record<string, Array<{ HostIp: string; HostPort: string }>>);
     const all = bindings.flatMap((b) => Object.values(b).flat());
+    expect(bindings).toHaveLength(4);
     expect(all.map((b) => Number(b.HostPort)).sort()).toEqual([stack.ports.app, stack.ports.https, stack.ports.http, stack.ports.postgres, stack.ports.redis].sort());
     for (const b of all) expect(b.HostIp).toBe('127.0.0.1');
   });
@@ -121,7 +129,7 @@ describe('rehearse setup --yes', () => {
   });
 
   it('never prints a secret', () => {
-    for (const [key, value] of Object.entries(envFile())) if (/PASSWORD|SECRET/.test(key)) expect(first.stdout + first.stderr).not.toContain(value);
+    for (const value of secrets()) expect(first.stdout + first.stderr).not.toContain(value);
   });
 
   it('is safe to run twice: same passwords, same still-valid certificate, data kept', async () => {

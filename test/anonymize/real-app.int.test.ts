@@ -119,6 +119,7 @@ describe('the real app\'s schema', () => {
     const names = ((await prod`SELECT DISTINCT name FROM users WHERE name IS NOT NULL`) as unknown as Array<{ name: string }>).map((r) => r.name);
     const emails = ((await prod`SELECT DISTINCT email FROM users`) as unknown as Array<{ email: string }>).map((r) => r.email.toLowerCase());
     expect(names.length).toBeGreaterThan(100);
+    expect(emails.length).toBeGreaterThan(100);
     const text = (await allText(staging, shape)).toLowerCase();
     expect(text.length).toBeGreaterThan(10_000);
     const leaked = names.filter((n) => text.includes(n.toLowerCase()));
@@ -168,6 +169,7 @@ describe('a hostile schema', () => {
     expect(u).toMatchObject({ n: p!.n, pairs: p!.n, networks: true });
     expect(u!.short).toBeLessThanOrEqual(20);
     const prodEmails = ((await prod`SELECT email::text AS e FROM users`) as unknown as Array<{ e: string }>).map((r) => r.e);
+    expect(prodEmails.length).toBe(p!.n);
     const text = await allText(staging, shape);
     expect(prodEmails.filter((e) => text.includes(e))).toEqual([]);
   }, 180_000);

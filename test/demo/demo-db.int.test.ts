@@ -109,6 +109,7 @@ describe('demoUp', () => {
       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
       JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = c.confkey[1]
       WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace`;
+    expect(fks).toHaveLength(23);
     for (const fk of fks) {
       const [row] = await sql.unsafe(`SELECT count(*)::int AS n FROM ${fk.child} c WHERE c."${fk.col}" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${fk.parent} p WHERE p."${fk.pcol}" = c."${fk.col}")`);
       expect(row!.n, `${fk.child}.${fk.col} → ${fk.parent}`).toBe(0);

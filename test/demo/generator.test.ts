@@ -104,6 +104,7 @@ describe('content', () => {
     expect(names.filter((n) => /[^\x00-\x7f]/.test(n)).length).toBeGreaterThan(1000);
     expect(names.some((n) => /[\u3040-\u30ff\u4e00-\u9fff]/.test(n))).toBe(true);
     expect(names.some((n) => /[\uac00-\ud7af]/.test(n))).toBe(true);
+    expect(users.filter((u) => u.password !== null).length).toBeGreaterThan(0);
     expect(users.filter((u) => u.password !== null).every((u) => /^\$2b\$1[02]\$[./A-Za-z0-9]{53}$/.test(u.password!))).toBe(true);
   });
 
@@ -212,6 +213,7 @@ describe('against a real PostgreSQL', () => {
     const result = await loadDemoData(sql, data);
     for (const table of DEMO_TABLES) {
       const generated = new Map(rowsOf(table, data.users, data.seed).map((r) => [r.id!, r]));
+      expect(generated.size, table).toBeGreaterThan(0);
       expect(result.counts[table], table).toBe(generated.size);
       const columns = await sql<{ column_name: string; data_type: string }[]>`
         SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ${table}`;

@@ -87,6 +87,7 @@ describe('rehearse migrate on the demo subset', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const report = reportOf(r);
     expect(report.ok).toBe(true);
+    expect(Object.keys(report.categories)).toHaveLength(6);
     for (const [category, c] of Object.entries(report.categories)) expect(c.status, category).toBe('pass');
     expect(report.counts.migrated).toBe(eligibleAtStart);
     expect(report.counts.softDeletedLeft).toBeGreaterThan(0); // the generator always makes soft-deleted learners

@@ -126,6 +126,7 @@ describe('learner-to-customer on the real app schema, unedited', () => {
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     report = reportOf(r);
     expect(report.ok).toBe(true);
+    expect(Object.keys(report.categories)).toHaveLength(6);
     for (const [c, s] of Object.entries(report.categories)) expect(['pass', 'warn'], c).toContain(s.status);
     expect(report.tests.filter((t) => t.status === 'fail')).toEqual([]);
     expect(report.counts.migrated).toBe(learnersBefore);

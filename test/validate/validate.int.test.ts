@@ -121,9 +121,12 @@ describe('rehearse validate on a healthy stack', () => {
     const report = JSON.parse(text);
     expect(report).toMatchObject({ kind: 'staging-validation-report', ok: true, quick: false });
     expect(report.categories).toHaveLength(6);
+    expect(report.checks.length).toBeGreaterThanOrEqual(30);
     for (const c of report.checks) expect(Object.keys(c)).toEqual(expect.arrayContaining(['id', 'status', 'value', 'threshold', 'hint']));
     const env = readFileSync(path.join(stack.workDir, '.env.staging'), 'utf8');
-    for (const m of env.matchAll(/^(\w*(?:PASSWORD|SECRET)\w*)=(.+)$/gm)) expect(text + healthy.stdout).not.toContain(m[2]);
+    const secrets = [...env.matchAll(/^(\w*(?:PASSWORD|SECRET)\w*)=(.+)$/gm)];
+    expect(secrets.map((m) => m[1]).sort()).toEqual(['ANONYMIZER_SECRET', 'DB_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD', 'NEXTAUTH_SECRET', 'PGADMIN_DEFAULT_PASSWORD', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD']);
+    for (const m of secrets) expect(text + healthy.stdout).not.toContain(m[2]);
   });
 
   it('writes well-formed JUnit XML on request', () => {

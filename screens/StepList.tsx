@@ -23,7 +23,6 @@ export const STEP_STATE_LOOK: Record<StepState, { symbol: string; words: string;
   failed: { symbol: '✖', words: 'failed', color: 'red' },
   cancelled: { symbol: '⊘', words: 'cancelled', color: 'yellow' },
   skipped: { symbol: '↓', words: 'skipped', color: 'yellow' },
-  'not-built': { symbol: '–', words: 'not built yet', dim: true },
 };
 
 export function StepList({ states, current, steps = STEPS, notes = {}, compact = false }: StepListProps) {

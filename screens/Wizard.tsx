@@ -43,8 +43,7 @@ export interface WizardOutcome {
 export type SubscribeStats = (signal: AbortSignal, onUpdate: (stats: ContainerStat[]) => void) => void;
 
 export interface WizardProps {
-  /** Steps without a runner are 'not-built'. */
-  runners: Partial<Record<StepId, WizardStepRunner>>;
+  runners: Record<StepId, WizardStepRunner>;
   /** Feeds the stats pane until the signal aborts (the wizard unmounting). */
   subscribeStats?: SubscribeStats;
   /** Shared with every task: Ctrl-C aborts it, and so may the CLI's SIGINT/SIGTERM handlers. */
@@ -90,8 +89,8 @@ const KEY_HINTS: Record<Exclude<Phase, 'ended'>, string> = {
   failed: 'r retry · c continue · s skip · q quit · Ctrl-C cancel',
 };
 
-function initialModel(runners: WizardProps['runners'], steps: readonly StepInfo[], evidence: WizardProps['evidence'] = {}): Model {
-  const states = Object.fromEntries(steps.map((s) => [s.id, !runners[s.id] ? 'not-built' : evidence[s.id]?.done ? 'done' : 'pending'])) as Record<StepId, StepState>;
+function initialModel(steps: readonly StepInfo[], evidence: WizardProps['evidence'] = {}): Model {
+  const states = Object.fromEntries(steps.map((s) => [s.id, evidence[s.id]?.done ? 'done' : 'pending'])) as Record<StepId, StepState>;
   const notes = Object.fromEntries(steps.flatMap((s) => (evidence[s.id] ? [[s.id, evidence[s.id]!.why]] : []))) as Partial<Record<StepId, string>>;
   // Resume: the first step whose evidence is missing or stale (the last one when all are there).
   const first = steps.findIndex((s) => states[s.id] !== 'done');
@@ -101,7 +100,7 @@ function initialModel(runners: WizardProps['runners'], steps: readonly StepInfo[
 export function Wizard({ runners, subscribeStats, abortController, onExit, steps = STEPS, statsIntervalMs = 1000, evidence, stillRunning }: WizardProps) {
   // The model lives in a ref and a counter forces renders: key handlers can run several times
   // before React re-renders (one stdin chunk can hold several keys), and must see the newest state.
-  const model = useRef<Model>(initialModel(runners, steps, evidence));
+  const model = useRef<Model>(initialModel(steps, evidence));
   const [, setVersion] = useState(0);
   const props = useRef({ runners, steps, abortController, stillRunning });
   props.current = { runners, steps, abortController, stillRunning };
@@ -191,7 +190,6 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
     const step = currentStep();
     if (!step) return;
     const runner = props.current.runners[step.id];
-    if (!runner) return advance();
     if (!runner.plan) return runCurrent();
     const { signal } = props.current.abortController;
     commit({ phase: 'preparing', asking: undefined, error: undefined, stopNote: undefined, progress: undefined, preparingSince: Date.now() });
@@ -221,7 +219,7 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
   const skipCurrent = useCallback(() => {
     const step = currentStep();
     if (!step) return;
-    if (props.current.runners[step.id]) commit({ states: setStepState(step.id, 'skipped') });
+    commit({ states: setStepState(step.id, 'skipped') });
     advance();
   }, [advance, commit]);
 
@@ -319,7 +317,6 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
             <StepAction
               phase={m.phase}
               step={step}
-              runner={runner}
               model={m}
               layout={layout}
               onConfirm={onConfirm}
@@ -344,7 +341,7 @@ export function Wizard({ runners, subscribeStats, abortController, onExit, steps
         {m.phase === 'ended' && m.outcome ? (
           <Text bold>{endingText(m.outcome)}</Text>
         ) : (
-          <Text dimColor wrap="truncate-end">{step && !runner && m.phase === 'idle' ? 'Enter/s next step · q quit · Ctrl-C cancel' : KEY_HINTS[m.phase as Exclude<Phase, 'ended'>]}</Text>
+          <Text dimColor wrap="truncate-end">{KEY_HINTS[m.phase as Exclude<Phase, 'ended'>]}</Text>
         )}
       </Box>
     </Box>
@@ -429,21 +426,12 @@ const idleText = (step: StepInfo, m: Model) =>
 function StepAction(props: {
   phase: Exclude<Phase, 'ended'>;
   step: StepInfo;
-  runner: WizardStepRunner | undefined;
   model: Model;
   layout: Layout;
   onConfirm: (yes: boolean) => void;
   onConfirmCancel: () => void;
 }) {
-  const { phase, step, runner, model: m, layout } = props;
-  if (!runner) {
-    return (
-      <Box flexDirection="column">
-        <Text bold>{step.title}</Text>
-        <Text dimColor>This step is not built yet. Press Enter or s to move on.</Text>
-      </Box>
-    );
-  }
+  const { phase, step, model: m, layout } = props;
   switch (phase) {
     case 'idle':
       return m.states[step.id] === 'done' ? (

@@ -13,8 +13,7 @@ export type { InkListrOptions } from './task-store.js';
 export { InkStoreRenderer, TaskStore } from './task-store.js';
 
 export interface WizardOptions {
-  /** Steps without a runner are 'not-built'. */
-  runners: Partial<Record<StepId, WizardStepRunner>>;
+  runners: Record<StepId, WizardStepRunner>;
   /** Feeds the stats pane, e.g. `(signal, onUpdate) => watchContainerStats(docker, project, signal, onUpdate)`. */
   subscribeStats?: SubscribeStats;
   /** Ctrl-C aborts it; the running step must then reject. */
@@ -62,6 +61,6 @@ export async function renderWizard(options: WizardOptions): Promise<WizardOutcom
   );
   await instance.waitUntilExit();
   // Unmounted without an outcome: only when the process is exiting under us (signal-exit).
-  const states = Object.fromEntries(STEPS.map((s) => [s.id, options.runners[s.id] ? 'pending' : 'not-built'])) as Record<StepId, StepState>;
+  const states = Object.fromEntries(STEPS.map((s) => [s.id, 'pending'])) as Record<StepId, StepState>;
   return outcome ?? { status: 'cancelled', states };
 }

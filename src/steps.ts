@@ -15,4 +15,4 @@ export const STEPS: readonly StepInfo[] = [
   { id: 'checklist', title: 'Success checklist' },
 ];
 
-export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'skipped' | 'not-built';
+export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'skipped';

@@ -9,7 +9,7 @@ const states: Record<StepId, StepState> = {
   data: 'failed',
   migrate: 'skipped',
   validate: 'pending',
-  checklist: 'not-built',
+  checklist: 'cancelled',
 };
 
 const lineOf = (frame: string, title: string) => frame.split('\n').find((l) => l.includes(title)) ?? '';
@@ -30,7 +30,7 @@ describe('StepList', () => {
     expect(lineOf(frame, 'Production data subset')).toMatch(/✖ 2\. Production data subset\s+failed/);
     expect(lineOf(frame, 'Migration rehearsal')).toMatch(/↓ 3\. Migration rehearsal\s+skipped/);
     expect(lineOf(frame, 'Validation')).toMatch(/○ 4\. Validation\s+to do/);
-    expect(lineOf(frame, 'Success checklist')).toMatch(/– 5\. Success checklist\s+not built yet/);
+    expect(lineOf(frame, 'Success checklist')).toMatch(/⊘ 5\. Success checklist\s+cancelled/);
   });
 
   it('points at the current step only', () => {

@@ -1,5 +1,11 @@
 // Shared test plumbing for the Ink screens: waiting for renders, reading frames, fake terminals.
 import { EventEmitter } from 'node:events';
+import { STEPS, type StepId } from '../../src/steps.js';
+
+/** The wizard has a runner for every step; the steps a test does not care about get `make(id)`. */
+export function everyStep<R>(given: Partial<Record<StepId, R>>, make: (id: StepId) => R): Record<StepId, R> {
+  return Object.fromEntries(STEPS.map((s) => [s.id, given[s.id] ?? make(s.id)])) as Record<StepId, R>;
+}
 
 /** One turn of the event loop: Ink flushes a pending Esc on setImmediate, React renders after. */
 export async function tick(): Promise<void> {

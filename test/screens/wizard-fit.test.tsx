@@ -7,7 +7,7 @@ import { listWindow, wrappedHeight } from '../../screens/fit.js';
 import { CheckFailedError } from '../../src/errors.js';
 import type { StepId } from '../../src/steps.js';
 import type { StepPlan } from '../../tasks/steps.js';
-import { CTRL_C, ENTER, plain, tick, waitFor } from './helpers.js';
+import { CTRL_C, ENTER, everyStep, plain, tick, waitFor } from './helpers.js';
 
 function runner(id: StepId, tasks: (signal: AbortSignal) => ListrTask[], plan?: StepPlan, stateAfterStop?: WizardStepRunner['stateAfterStop']): WizardStepRunner & { runs: number } {
   const r = {
@@ -27,7 +27,7 @@ function mount(runners: Partial<Record<StepId, WizardStepRunner>>, extra: Pick<W
   const abortController = new AbortController();
   const onExit = vi.fn<(outcome: WizardOutcome) => void>();
   const { size, ...rest } = extra;
-  const app = render(<Wizard runners={runners} abortController={abortController} onExit={onExit} {...rest} />);
+  const app = render(<Wizard runners={everyStep(runners, (id) => runner(id, () => ok()))} abortController={abortController} onExit={onExit} {...rest} />);
   if (size) {
     // ink-testing-library's terminal is 100 columns with no height; resize it like a real one.
     Object.defineProperty(app.stdout, 'columns', { value: size.columns, configurable: true });
@@ -119,7 +119,7 @@ describe('the wizard at 80x24', () => {
     const migrate = runner('migrate', () => ok(), migratePlan);
     const w = mount({ data: runner('data', () => ok(), dataPlan), migrate }, { size: { columns: 80, rows: 24 } });
     await tick();
-    w.stdin.write('\u001B[B'); // ↓: from setup (not built) to data
+    w.stdin.write('\u001B[B'); // ↓: from setup to data
     await waitFor(() => expect(w.frame()).toContain('Step 2 of 5'));
     w.stdin.write(ENTER);
     await waitFor(() => expect(w.frame()).toContain('Type staging_db to confirm'));
@@ -201,7 +201,8 @@ describe('the wizard resumes and stops honestly', () => {
     const validate = runner('validate', () => [{ title: 'Required checks', task: () => Promise.reject(failing) }], undefined, async () => 'Validation only reads: nothing in staging was changed.');
     const w = mount({ validate }, { evidence: { setup: { done: true, why: 'x' } } });
     await tick();
-    w.stdin.write('\u001B[B\u001B[B\u001B[B');
+    // It opens on step 2, the first one without evidence.
+    w.stdin.write('\u001B[B\u001B[B');
     await waitFor(() => expect(w.frame()).toContain('Step 4 of 5'));
     w.stdin.write(ENTER);
     await waitFor(() => expect(w.frame()).toContain('nothing in staging was changed'));

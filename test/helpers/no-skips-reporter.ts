@@ -15,8 +15,15 @@ export default class NoSkipsReporter implements Reporter {
   }
 
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    // A failed hook leaves its tests unrun ('run' mode, skipped state): that file already fails.
     const skipped = testModules.flatMap((m) =>
-      [...m.children.allTests('skipped')].map((t) => `${path.relative(this.root, m.moduleId)} > ${t.fullName} (${t.options.mode})`),
+      [...m.children.allTests('skipped')]
+        .filter((t) => t.options.mode !== 'run' || m.state() !== 'failed')
+        .map((t) => {
+          const result = t.result();
+          const note = result.state === 'skipped' && result.note ? `: ${result.note}` : '';
+          return `${path.relative(this.root, m.moduleId)} > ${t.fullName} (${t.options.mode}${note})`;
+        }),
     );
     if (skipped.length === 0) return;
     const strict = underCi() && !this.narrowed;

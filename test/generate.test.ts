@@ -75,13 +75,15 @@ describe('compose file', () => {
     for (const [name, s] of services) {
       expect(s.mem_limit, name).toMatch(/^\d+m$/);
       expect(s.cpus, name).toBeGreaterThan(0);
-      if (name === 'pgadmin-staging') continue;
       expect(s.cap_drop, name).toEqual(['ALL']);
       expect(s.security_opt, name).toEqual(['no-new-privileges:true']);
     }
     expect(doc.services['postgres-staging']).toMatchObject({ mem_limit: '1024m', cpus: 1, read_only: true, cap_add: ['CHOWN', 'SETUID', 'SETGID', 'DAC_OVERRIDE', 'FOWNER'] });
     expect(doc.services['app-staging']).toMatchObject({ user: '1000:1000', mem_limit: '512m', cpus: 0.5, read_only: true });
     expect(doc.services['app-staging']).not.toHaveProperty('cap_add');
+    // pgAdmin: its own uid from the start, an unprivileged port, no sudo (postfix) under no-new-privileges.
+    expect(doc.services['pgadmin-staging']).toMatchObject({ user: '5050:5050', cap_add: ['NET_BIND_SERVICE'], ports: ['127.0.0.1:5051:5050'], environment: { PGADMIN_LISTEN_PORT: '5050', PGADMIN_DISABLE_POSTFIX: 'true' } });
+    expect(doc.services['pgadmin-staging']!.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:5050/pgadmin/misc/ping');
     const dir = tmp();
     writeFileSync(path.join(dir, 'rehearse.config.json'), JSON.stringify({ resources: { app: { memoryMb: 300, cpus: 1.5 } }, hardening: { readOnlyRootFs: false } }));
     const relaxed = parse(renderComposeFile(configIn(dir)), { merge: true }) as ComposeDoc;
@@ -186,7 +188,9 @@ describe('nginx config', () => {
 
   it('adds the pgAdmin location only with the admin profile', () => {
     expect(conf).not.toContain('pgadmin');
-    expect(renderNginxConf(configIn(tmp(), {}, { admin: true }))).toContain('location /pgadmin/');
+    const admin = renderNginxConf(configIn(tmp(), {}, { admin: true }));
+    expect(admin).toContain('location /pgadmin/');
+    expect(admin).toContain('proxy_pass http://pgadmin-staging:5050/pgadmin/;');
   });
 });
 

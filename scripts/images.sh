@@ -29,8 +29,9 @@ declare -A TAGS=(
   [postgres-exporter]=rehearse-local/postgres-exporter:0
   [redis-exporter]=rehearse-local/redis-exporter:1
   [nginx-exporter]=rehearse-local/nginx-exporter:0
+  [pgadmin]=rehearse-local/pgadmin:8
 )
-for dir in postgres redis nginx node prometheus postgres-exporter redis-exporter nginx-exporter; do
+for dir in postgres redis nginx node prometheus postgres-exporter redis-exporter nginx-exporter pgadmin; do
   tag=${TAGS[$dir]}
   hash=$(cd "test/images/$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
   have=$(docker image inspect -f '{{index .Config.Labels "rehearse.source-hash"}}' "$tag" 2>/dev/null || true)

@@ -19,9 +19,12 @@ function onSignal(signal: NodeJS.Signals) {
   controller.abort(new CancelledError());
 }
 
-async function loadEffectiveConfig(globals: Globals, extra: { admin?: boolean; monitoring?: boolean } = {}) {
+/** `profiles`: setup's own --admin/--monitoring; every other command adds the profiles the last setup started. */
+async function loadEffectiveConfig(globals: Globals, profiles?: { admin?: boolean; monitoring?: boolean }) {
   const { loadConfig } = await import('./config.js');
-  return loadConfig({ overrides: { ...(globals.config ? { configFile: globals.config } : {}), ...extra } });
+  const loaded = loadConfig({ overrides: { ...(globals.config ? { configFile: globals.config } : {}), ...profiles } });
+  if (!profiles) (await import('./stack.js')).addSetupProfiles(loaded.config);
+  return loaded;
 }
 
 /** Runs a command that writes staging (or the work folder) under the run lock (src/run-lock.ts). */

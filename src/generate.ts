@@ -57,7 +57,7 @@ export function renderPrometheusConf(config: Config): string {
   return renderTemplate(template, { project: config.project, app: { scraped: metricsPath !== null, metricsPath: metricsPath ?? '', target: `app-staging:${config.app.internalPort}` } });
 }
 
-/** staging-monitoring/: prometheus.yml and Grafana's provisioning (datasource, dashboard provider, dashboard), as the guide lays it out. */
+/** staging-monitoring/: prometheus.yml, Grafana's provisioning (datasource, dashboard provider, dashboard), as the guide lays it out, and the postgres exporter's queries of migrate's phases. */
 function writeMonitoring(config: Config): string[] {
   const paths = workPaths(config);
   const written: string[] = [];
@@ -71,6 +71,9 @@ function writeMonitoring(config: Config): string[] {
     copyFileSync(path.join(source, rel), target);
     written.push(target);
   }
+  const queries = path.join(paths.monitoringDir, 'postgres-exporter-queries.yml');
+  copyFileSync(assetPath('compose', 'monitoring', 'postgres-exporter-queries.yml'), queries);
+  written.push(queries);
   return written;
 }
 

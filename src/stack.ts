@@ -8,6 +8,7 @@ import { requireEnv } from './env-file.js';
 import { listStackContainers, runCompose, serviceHost, type ComposeRunOptions, type StackContainer } from './docker.js';
 import { missingSecurityHeaders, probe } from './http-probe.js';
 import { stackNames, workPaths, type ServiceName } from './paths.js';
+import { newestReport } from './reports.js';
 import { stagingRedis, stagingSql } from './staging-db.js';
 
 /** Brings the stack up; `services` limits it to those (and what they depend on), e.g. without Grafana. */
@@ -39,6 +40,22 @@ export async function imageAvailable(docker: Dockerode, image: string): Promise<
   } catch {
     return false;
   }
+}
+
+/**
+ * Turns on the profiles the newest successful setup started (its report says which), so that after
+ * `setup --monitoring` validate, checklist, status and down know the monitoring services without a
+ * config change. Profiles only ever get added: the config file still turns them on for good.
+ */
+export function addSetupProfiles(config: Config): void {
+  let profiles: Partial<Config['profiles']> | undefined;
+  try {
+    profiles = (newestReport(config, 'setup-report')?.data as { profiles?: Partial<Config['profiles']> } | undefined)?.profiles;
+  } catch {
+    return; // an unreadable report adds nothing
+  }
+  if (profiles?.admin === true) config.profiles.admin = true;
+  if (profiles?.monitoring === true) config.profiles.monitoring = true;
 }
 
 /** What to tell the operator when Grafana is left out. */
@@ -144,7 +161,11 @@ export interface StackStatus {
 }
 
 export async function stackStatus(docker: Dockerode, config: Config): Promise<StackStatus> {
-  return { composeProject: stackNames(config).composeProject, containers: await listStackContainers(docker, config), urls: serviceUrls(config) };
+  const containers = await listStackContainers(docker, config);
+  const urls = serviceUrls(config);
+  // An optional service that is not there (Grafana without its image) gets no URL.
+  for (const [name, service] of [['grafana', 'grafana-staging'], ['pgadmin', 'pgadmin-staging']] as const) if (!containers.some((c) => c.service === service)) delete urls[name];
+  return { composeProject: stackNames(config).composeProject, containers, urls };
 }
 
 /** Ensures .env.staging exists before anything that needs its secrets. */

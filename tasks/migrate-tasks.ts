@@ -10,7 +10,8 @@ import { CancelledError, CheckFailedError, UserError, isAbortError } from '../sr
 import { adaptMigration, compileError, compileMigration, type Adaptation, type CompileResult } from '../src/migration/adapt.js';
 import { loadMigration, type MigrationFolder } from '../src/migration/folder.js';
 import { stagingSeed } from '../src/subset/seed.js';
-import { CATEGORIES, CATEGORY_TITLES, connectionsNeeded, MigrationHarness, recordResults, type Category, type HarnessEvent, type TestResult } from '../src/migration/harness.js';
+import { CATEGORIES, CATEGORY_TITLES, connectionsNeeded, MigrationHarness, newRunId, recordResults, type Category, type HarnessEvent, type TestResult } from '../src/migration/harness.js';
+import { PhaseMarks, type PhaseStatus } from '../src/migration/phase-marks.js';
 import { planMigration, type MigrationPlan } from '../src/migration/plan.js';
 import { buildMigrationReport } from '../src/migration/report.js';
 import { copyHint, countEligible, type RunnerSettings, type StatementTiming } from '../src/migration/runner.js';
@@ -45,6 +46,8 @@ export interface MigrateContext {
   eligibleBefore?: number;
   plan?: MigrationPlan;
   harness?: MigrationHarness;
+  /** The run's phases, marked in staging for the monitoring timeline. */
+  marks?: PhaseMarks;
   /** Every statement run, with its timing (shown with --verbose). */
   statements: Array<StatementTiming & { run: string }>;
   /** The figures the wizard shows as they come in. */
@@ -135,6 +138,8 @@ function newHarness(ctx: MigrateContext): MigrationHarness {
     productionNote: ctx.productionNote,
     backup: ctx.backup,
     adaptation: ctx.adaptation,
+    runId: ctx.marks?.runId,
+    marks: ctx.marks,
     signal: ctx.signal,
     onProgress: (event) => onHarnessEvent(ctx, event),
   });
@@ -160,15 +165,18 @@ function categoryTask(category: Category, index: number): ListrTask<MigrateConte
       timePhase(ctx, category, async () => {
         ctx.out = (line) => (task.output = line);
         let results: TestResult[];
+        await ctx.marks?.start('step', category);
         try {
           results = await RUN[category](ctx.harness!);
         } catch (error) {
+          await ctx.marks?.end('step', category, ctx.signal.aborted || isAbortError(error) ? 'cancelled' : 'failed');
           ctx.fatal = true;
           ctx.recovery = await recover(ctx);
           if (ctx.signal.aborted || isAbortError(error)) throw new CancelledError(ctx.recovery);
           if (error instanceof UserError) throw new UserError(`${error.message} ${ctx.recovery}`, { tryThis: error.tryThis ?? 'Fix the cause and run `rehearse migrate` again.' });
           throw new CheckFailedError(`${CATEGORY_TITLES[category]} stopped: ${(error as Error).message}. ${ctx.recovery}`, { tryThis: 'Fix the cause and run `rehearse migrate` again.' });
         }
+        await ctx.marks?.end('step', category, stepStatus(results));
         if (category === 'performance') updateFigures(ctx);
         const count = (s: TestResult['status']) => results.filter((r) => r.status === s).length;
         const parts = [`${count('pass')} passed`, count('fail') && `${count('fail')} failed`, count('warn') && `${count('warn')} warnings`, count('skip') && `${count('skip')} skipped`].filter(Boolean);
@@ -180,6 +188,8 @@ function categoryTask(category: Category, index: number): ListrTask<MigrateConte
     rendererOptions: { persistentOutput: true, bottomBar: 20 },
   } as ListrTask<MigrateContext>;
 }
+
+const stepStatus = (results: TestResult[]): PhaseStatus => (results.some((r) => r.status === 'fail') ? 'failed' : results.every((r) => r.status === 'skip') ? 'skipped' : 'ok');
 
 function updateFigures(ctx: MigrateContext): void {
   const p = ctx.harness!.performance;
@@ -259,7 +269,15 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       enabled: (ctx) => !ctx.dryRun,
       task: (ctx, task) =>
         timePhase(ctx, 'backup', async () => {
-          ctx.backup = await backupStaging(ctx.config, ctx.signal);
+          ctx.marks = new PhaseMarks(ctx.staging!, newRunId(ctx.migration!.name), ctx.migration!.name);
+          await ctx.marks.start('step', 'backup');
+          try {
+            ctx.backup = await backupStaging(ctx.config, ctx.signal);
+          } catch (error) {
+            await ctx.marks.end('step', 'backup', ctx.signal.aborted || isAbortError(error) ? 'cancelled' : 'failed');
+            throw error;
+          }
+          await ctx.marks.end('step', 'backup', 'ok');
           ctx.eligibleBefore = await countEligible(ctx.staging!, ctx.migration!, ctx.config.migration.softDeleted === 'include');
           task.title = `Backed up staging: ${ctx.backup.file} (${(ctx.backup.bytes / 1024).toFixed(1)} KiB)`;
           ctx.harness = newHarness(ctx);
@@ -289,11 +307,14 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
               workload: ctx.config.migration.workload,
               thresholds: ctx.config.migration.thresholds,
               production: ctx.production ? 'compared' : (ctx.productionNote ?? 'not compared'),
+              phaseMarks: ctx.marks?.summary(),
               timingsMs: ctx.timings,
             },
           });
           ctx.reportFile = writeReport(ctx.config, 'migration-test-report', report);
-          task.title = `Recorded ${ctx.recorded} results in staging_migrations.test_results; report ${ctx.reportFile}`;
+          const marks = ctx.marks?.summary();
+          const marked = !marks ? '' : marks.error ? `; phases not marked (${marks.error})` : `; ${marks.written} phase marks in ${marks.table}${ctx.config.profiles.monitoring ? ' (on Prometheus through postgres-exporter-staging)' : ''}`;
+          task.title = `Recorded ${ctx.recorded} results in staging_migrations.test_results${marked}; report ${ctx.reportFile}`;
           const summary = h.summary();
           if (!summary.ok) {
             throw new CheckFailedError(`${summary.failed.length} migration test(s) failed; staging is left as the last run put it (see the report).`, {

@@ -10,6 +10,7 @@ import { buildEnv, parseEnvFile, redact } from '../src/env-file.js';
 import { generateWorkspace, renderComposeFile, renderNginxConf, renderPrometheusConf } from '../src/generate.js';
 import { renderTemplate } from '../src/template.js';
 import { ensureCertificate } from '../src/tls.js';
+import { REPO } from './helpers/stack.js';
 
 const configIn = (cwd: string, env: Record<string, string> = {}, overrides = {}) => loadConfig({ cwd, env, overrides }).config;
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'rehearse-gen-'));
@@ -75,13 +76,15 @@ describe('compose file', () => {
     for (const [name, s] of services) {
       expect(s.mem_limit, name).toMatch(/^\d+m$/);
       expect(s.cpus, name).toBeGreaterThan(0);
-      if (name === 'pgadmin-staging') continue;
       expect(s.cap_drop, name).toEqual(['ALL']);
       expect(s.security_opt, name).toEqual(['no-new-privileges:true']);
     }
     expect(doc.services['postgres-staging']).toMatchObject({ mem_limit: '1024m', cpus: 1, read_only: true, cap_add: ['CHOWN', 'SETUID', 'SETGID', 'DAC_OVERRIDE', 'FOWNER'] });
     expect(doc.services['app-staging']).toMatchObject({ user: '1000:1000', mem_limit: '512m', cpus: 0.5, read_only: true });
     expect(doc.services['app-staging']).not.toHaveProperty('cap_add');
+    // pgAdmin: its own uid from the start, an unprivileged port, no sudo (postfix) under no-new-privileges.
+    expect(doc.services['pgadmin-staging']).toMatchObject({ user: '5050:5050', cap_add: ['NET_BIND_SERVICE'], ports: ['127.0.0.1:5051:5050'], environment: { PGADMIN_LISTEN_PORT: '5050', PGADMIN_DISABLE_POSTFIX: 'true' } });
+    expect(doc.services['pgadmin-staging']!.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:5050/pgadmin/misc/ping');
     const dir = tmp();
     writeFileSync(path.join(dir, 'rehearse.config.json'), JSON.stringify({ resources: { app: { memoryMb: 300, cpus: 1.5 } }, hardening: { readOnlyRootFs: false } }));
     const relaxed = parse(renderComposeFile(configIn(dir)), { merge: true }) as ComposeDoc;
@@ -112,8 +115,8 @@ describe('staging-monitoring/', () => {
     expect(prom.scrape_configs.find((j) => j.job_name === 'app')).toMatchObject({ metrics_path: '/metrics', static_configs: [{ targets: ['app-staging:3000'] }] });
     const compose = parse(readFileSync(path.join(dir, 'docker-compose.staging.yml'), 'utf8')) as { services: Record<string, { volumes?: string[] }> };
     // Every bind mount of the monitoring services names a file or folder setup wrote.
-    const binds = ['prometheus-staging', 'grafana-staging'].flatMap((s) => compose.services[s]!.volumes!).filter((v) => v.startsWith('./'));
-    expect(binds.length).toBe(3);
+    const binds = ['prometheus-staging', 'grafana-staging', 'postgres-exporter-staging'].flatMap((s) => compose.services[s]!.volumes!).filter((v) => v.startsWith('./'));
+    expect(binds.length).toBe(4);
     for (const b of binds) expect(files.some((f) => f.startsWith(path.join(dir, b.split(':')[0]!))), b).toBe(true);
     for (const job of prom.scrape_configs.slice(2)) expect(Object.keys(compose.services)).toContain(job.static_configs[0]!.targets[0]!.split(':')[0]);
     // The datasource the dashboard's panels use is the one provisioned, pointing at prometheus-staging.
@@ -127,6 +130,37 @@ describe('staging-monitoring/', () => {
     for (const panel of dash.panels) expect(panel.datasource.uid, panel.title).toBe(ds.datasources[0]!.uid);
     const exprs = dash.panels.flatMap((p) => p.targets.map((t) => t.expr)).join(' ');
     for (const metric of ['stories_users_by_role', 'stories_http_request_duration_seconds_bucket', 'pg_locks_count', 'pg_stat_activity_count', 'redis_memory_used_bytes']) expect(exprs).toContain(metric);
+  });
+
+  it('exports migrate\'s phases through the postgres exporter, and the dashboard annotates them', async () => {
+    const dir = tmp();
+    await generateWorkspace(configIn(dir, {}, { monitoring: true }));
+    const mon = path.join(dir, 'staging-monitoring');
+    const compose = parse(readFileSync(path.join(dir, 'docker-compose.staging.yml'), 'utf8')) as { services: Record<string, { volumes?: string[]; environment?: Record<string, string> }> };
+    const exporter = compose.services['postgres-exporter-staging']!;
+    const [source, target] = exporter.volumes![0]!.split(':');
+    expect(exporter.environment!.PG_EXPORTER_EXTEND_QUERY_PATH).toBe(target);
+    // The exporter's file format: namespace → query + columns, each a LABEL or a GAUGE.
+    const queries = parse(readFileSync(path.join(dir, source!), 'utf8')) as Record<string, { query: string; metrics: Array<Record<string, { usage: string }>> }>;
+    const exported = Object.entries(queries).flatMap(([ns, q]) => q.metrics.flatMap((m) => Object.entries(m).filter(([, v]) => v.usage === 'GAUGE').map(([col]) => `${ns}_${col}`)));
+    expect(exported.sort()).toEqual(['rehearse_migrate_phase_ended_duration_seconds', 'rehearse_migrate_phase_ended_timestamp_seconds', 'rehearse_migrate_phase_started_timestamp_seconds']);
+    const table = readFileSync(path.join(REPO, 'sql', 'staging', '004_harness_phases.sql'), 'utf8');
+    for (const q of Object.values(queries)) {
+      expect(q.query).toContain('FROM staging_migrations.harness_phases');
+      // Every column the query reads is declared, and every declared column exists in the table or is computed.
+      const declared = q.metrics.flatMap((m) => Object.keys(m));
+      for (const col of declared.filter((c) => !c.endsWith('_seconds'))) expect(table, col).toMatch(new RegExp(`\\n  ${col} +`));
+    }
+    const dash = JSON.parse(readFileSync(path.join(mon, 'grafana/dashboards/role-migration-rehearsal.json'), 'utf8')) as { annotations: { list: Array<{ datasource: { uid: string }; expr: string; useValueForTime: boolean; titleFormat: string; tagKeys: string }> } };
+    const ds = parse(readFileSync(path.join(mon, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as { datasources: Array<{ uid: string }> };
+    const phases = dash.annotations.list.filter((a) => /rehearse_migrate_phase_\w+/.test(a.expr ?? ''));
+    expect(phases.length).toBe(2);
+    for (const a of phases) {
+      expect(a.datasource.uid).toBe(ds.datasources[0]!.uid);
+      expect(exported).toContain(a.expr.match(/rehearse_migrate_phase_\w+/)![0]);
+      expect(a.useValueForTime).toBe(true);
+      expect(a.expr).toMatch(/\* 1000$/);
+    }
   });
 
   it('leaves the app out of prometheus.yml when app.metricsPath is null', () => {
@@ -156,7 +190,9 @@ describe('nginx config', () => {
 
   it('adds the pgAdmin location only with the admin profile', () => {
     expect(conf).not.toContain('pgadmin');
-    expect(renderNginxConf(configIn(tmp(), {}, { admin: true }))).toContain('location /pgadmin/');
+    const admin = renderNginxConf(configIn(tmp(), {}, { admin: true }));
+    expect(admin).toContain('location /pgadmin/');
+    expect(admin).toContain('proxy_pass http://pgadmin-staging:5050/pgadmin/;');
   });
 });
 

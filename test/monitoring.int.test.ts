@@ -1,7 +1,8 @@
-// The monitoring profile and the hardened containers on a real stack: Prometheus scrapes the app,
-// PostgreSQL, Redis and nginx exporters (every target up, metrics non-empty, role metrics once
-// staging has users); setup degrades without a Grafana image; every service shows its hardening in `docker
-// inspect`; then one hardening setting at a time is broken and validate names it.
+// The monitoring and admin profiles and the hardened containers on a real stack: Prometheus scrapes
+// the app, PostgreSQL, Redis and nginx exporters (every target up, metrics non-empty, role metrics
+// once staging has users); setup degrades without a Grafana image; every service, pgAdmin's stand-in
+// included, shows its hardening in `docker inspect`; then one hardening setting at a time is broken
+// and validate names it.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -10,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stagingSql } from '../src/staging-db.js';
 import { docker, rehearse, removeStack, testStack, type CliResult } from './helpers/stack.js';
 
-const stack = testStack('mo', 39100, { profiles: { monitoring: true } });
+const stack = testStack('mo', 39100, { profiles: { monitoring: true, admin: true } });
 const project = stack.config.project;
 const composeFile = path.join(stack.workDir, 'docker-compose.staging.yml');
 const container = (service: string) => `${project}-${service}-staging`;
-const SERVICES = ['app', 'nginx', 'db', 'redis', 'prometheus', 'postgres-exporter', 'redis-exporter', 'nginx-exporter'];
+const SERVICES = ['app', 'nginx', 'db', 'redis', 'pgadmin', 'prometheus', 'postgres-exporter', 'redis-exporter', 'nginx-exporter'];
 const prometheus = `http://127.0.0.1:${stack.ports.prometheus}`;
 
 interface Check {
@@ -151,8 +152,11 @@ describe('hardened containers', () => {
       expect(hc.SecurityOpt, s).toEqual(['no-new-privileges:true']);
       expect(hc.Memory, s).toBeGreaterThan(0);
       expect(hc.NanoCpus, s).toBeGreaterThan(0);
-      expect(hc.ReadonlyRootfs, s).toBe(true);
+      // pgAdmin's entrypoint writes its config into the image on first start (README).
+      expect(hc.ReadonlyRootfs, s).toBe(s !== 'pgadmin');
     }
+    // Kept in the bounding set only so the kernel execs python (a file capability); never gained, below.
+    expect((await inspect(container('pgadmin'))).HostConfig.CapAdd).toEqual(['NET_BIND_SERVICE']);
     expect((await inspect(container('db'))).HostConfig.Memory).toBe(1024 * 1048576);
     expect((await inspect(container('db'))).HostConfig.CapAdd.sort()).toEqual(['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETGID', 'SETUID']);
     expect((await inspect(container('app'))).HostConfig.CapAdd).toBeNull();
@@ -161,6 +165,16 @@ describe('hardened containers', () => {
   it('no service runs as root; nginx only its master', async () => {
     expect((await docker(['exec', container('app'), 'id', '-u'])).trim()).toBe('1000');
     for (const s of ['redis', 'prometheus', 'postgres-exporter', 'redis-exporter', 'nginx-exporter']) expect((await docker(['exec', container(s), 'id', '-u'])).trim(), s).not.toBe('0');
+    // pgAdmin: uid 5050 from the start, its python without any capability (no-new-privileges), and
+    // postfix not started through sudo (which no-new-privileges refuses).
+    expect((await docker(['exec', container('pgadmin'), 'id', '-u'])).trim()).toBe('5050');
+    expect(await uids(container('pgadmin'))).toEqual([5050]);
+    const pid1 = await docker(['exec', container('pgadmin'), 'sh', '-c', 'grep -E "^(CapEff|NoNewPrivs)" /proc/1/status; tr "\\0" " " < /proc/1/cmdline']);
+    expect(pid1).toMatch(/CapEff:\s+0{16}/);
+    expect(pid1).toMatch(/NoNewPrivs:\s+1/);
+    expect(pid1).toMatch(/python3/);
+    const logs = await execa('docker', ['logs', container('pgadmin')]);
+    expect(logs.stdout + logs.stderr).not.toMatch(/sudo|postfix/);
     // postgres starts as root only to chown its folders, then every process is postgres.
     const db = await uids(container('db'));
     expect(db.length).toBeGreaterThan(1);
@@ -177,7 +191,7 @@ async function withBroken(service: string, change: (s: Record<string, unknown>) 
   const original = readFileSync(composeFile, 'utf8');
   const doc = parse(original, { merge: true }) as { services: Record<string, Record<string, unknown>> };
   change(doc.services[service]!);
-  const up = (file: string) => execa('docker', ['compose', '-p', `${project}-staging`, '-f', file, '--profile', 'monitoring', 'up', '-d', '--no-deps', '--wait', service], { cwd: stack.workDir });
+  const up = (file: string) => execa('docker', ['compose', '-p', `${project}-staging`, '-f', file, '--profile', 'monitoring', '--profile', 'admin', 'up', '-d', '--no-deps', '--wait', service], { cwd: stack.workDir });
   writeFileSync(composeFile, stringify(doc));
   // nginx resolves app-staging when it (re)loads its config: a re-created app may have a new address.
   const reloadNginx = () => (service === 'app-staging' ? docker(['exec', container('nginx'), 'nginx', '-s', 'reload']) : Promise.resolve(''));
@@ -208,7 +222,7 @@ describe('validate after breaking one hardening setting at a time', () => {
   it('a healthy hardened stack passes the security category', async () => {
     const run = await rehearse(stack, ['validate', '--category', 'security', '--json']);
     const checks = resultOf(run).checks;
-    expect(byId(checks, 'security.container-hardening')).toMatchObject({ status: 'pass', value: '8/8 hardened, 8 with a read-only root filesystem' });
+    expect(byId(checks, 'security.container-hardening')).toMatchObject({ status: 'pass', value: '9/9 hardened, 8 with a read-only root filesystem' });
     expect(failedIds(checks)).toEqual([]);
   });
 
@@ -218,6 +232,10 @@ describe('validate after breaking one hardening setting at a time', () => {
 
   it('redis-staging without no-new-privileges: named', async () => {
     await withBroken('redis-staging', (s) => void delete s.security_opt, () => securityFailure('redis-staging', /^redis-staging: no no-new-privileges$/));
+  });
+
+  it('pgadmin-staging without no-new-privileges: named (its python would gain NET_BIND_SERVICE)', async () => {
+    await withBroken('pgadmin-staging', (s) => void delete s.security_opt, () => securityFailure('pgadmin-staging', /^pgadmin-staging: no no-new-privileges$/));
   });
 
   it('redis-exporter-staging without a memory limit: named', async () => {

@@ -98,7 +98,7 @@ describe('rehearse setup --yes', () => {
     const sql = postgres({ host: '127.0.0.1', port: stack.ports.postgres, database: 'staging_db', username: 'staging_user', password: envFile().DB_PASSWORD, max: 1 });
     try {
       const tables = await sql<{ t: string }[]>`SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_schema IN ('staging_migrations', 'staging_logs') ORDER BY 1`;
-      expect(tables.map((r) => r.t)).toEqual(['staging_logs.init_log', 'staging_migrations.role_migration_log', 'staging_migrations.test_results']);
+      expect(tables.map((r) => r.t)).toEqual(['staging_logs.init_log', 'staging_migrations.harness_phases', 'staging_migrations.role_migration_log', 'staging_migrations.test_results']);
       const cols = await sql<{ c: string }[]>`SELECT column_name AS c FROM information_schema.columns WHERE table_schema = 'staging_migrations' AND table_name = 'role_migration_log'`;
       expect(cols.map((r) => r.c)).toEqual(expect.arrayContaining(['user_id', 'old_role', 'new_role', 'migration_timestamp', 'migration_status', 'error_message', 'rollback_data', 'batch_id']));
       const [log] = await sql`SELECT count(*)::int AS n FROM staging_logs.init_log`;

@@ -13,6 +13,7 @@ import type { Adaptation } from './adapt.js';
 import { catalogDependents, findDependentObjects, type DependentObject } from './dependents.js';
 import type { MigrationFolder } from './folder.js';
 import { LockSampler, type LockReport } from './locks.js';
+import type { PhaseMarks } from './phase-marks.js';
 import { keyFor } from './redis-cache.js';
 import { appliedRuns } from './rollback.js';
 import { countEligible, eligibleCondition, logTable, MigrationRunError, runPhase, runVerify, sleep, targetTable, type PhaseName, type PhaseResult, type RunnerEvent, type RunnerSettings } from './runner.js';
@@ -74,6 +75,8 @@ export interface HarnessInputs {
   /** The staging backup taken for this run. */
   backup?: { file: string; bytes: number } | undefined;
   runId?: string | undefined;
+  /** Where each up/down run's start and end are marked for the monitoring timeline. */
+  marks?: PhaseMarks | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((event: HarnessEvent) => void) | undefined;
 }
@@ -207,17 +210,26 @@ export class MigrationHarness {
 
   /** Runs up or down for a run id with the harness's settings, recording it. */
   private async phase(phase: PhaseName, runId: string, label: string, extra: { sampler?: LockSampler; hooks?: Parameters<typeof runPhase>[1]['hooks'] } = {}): Promise<PhaseResult> {
-    const result = await runPhase(phase, {
-      sql: this.sql,
-      migration: this.m,
-      runId,
-      ...this.settings(),
-      signal: this.inputs.signal,
-      redis: this.inputs.redis,
-      onEvent: (event) => this.emit({ type: 'runner', event, label }),
-      onBackend: (pid) => extra.sampler?.addMigrationPid(pid),
-      ...(extra.hooks ? { hooks: extra.hooks } : {}),
-    });
+    const marks = this.inputs.marks;
+    await marks?.start('run', label);
+    let result: PhaseResult;
+    try {
+      result = await runPhase(phase, {
+        sql: this.sql,
+        migration: this.m,
+        runId,
+        ...this.settings(),
+        signal: this.inputs.signal,
+        redis: this.inputs.redis,
+        onEvent: (event) => this.emit({ type: 'runner', event, label }),
+        onBackend: (pid) => extra.sampler?.addMigrationPid(pid),
+        ...(extra.hooks ? { hooks: extra.hooks } : {}),
+      });
+    } catch (error) {
+      await marks?.end('run', label, this.inputs.signal?.aborted || isAbortError(error) ? 'cancelled' : 'failed');
+      throw error;
+    }
+    await marks?.end('run', label, 'ok');
     this.phases.push({ label, result });
     this.emit({ type: 'phase', label, result });
     if (phase === 'up' && result.rows > 0) this.applied.push(runId);

@@ -19,7 +19,7 @@ export function portTargets(p: StackProbes): Record<PortName, { service: Service
     http: { service: 'nginx-staging', target: 80 },
     postgres: { service: 'postgres-staging', target: 5432 },
     redis: { service: 'redis-staging', target: 6379 },
-    pgadmin: { service: 'pgadmin-staging', target: 80 },
+    pgadmin: { service: 'pgadmin-staging', target: 5050 },
     prometheus: { service: 'prometheus-staging', target: 9090 },
     grafana: { service: 'grafana-staging', target: 3000 },
   };

@@ -252,8 +252,6 @@ const publicBind: CheckDef = {
   },
 };
 
-/** Services whose image needs capabilities or setuid gains the template cannot take away (see the compose template). */
-const CAPS_EXEMPT = new Set(['pgadmin-staging']);
 /** nginx's master stays root by design (ports 80/443, the 0600 key); its workers must not. */
 const ROOT_MASTER = new Set(['nginx-staging']);
 
@@ -304,10 +302,8 @@ const hardening: CheckDef = {
         else if (ROOT_MASTER.has(c.service)) {
           if (uids.length < 2 || uids.slice(1).some((u) => u === 0)) problems.push(`worker processes run as uid 0 (uids ${uids.join(', ')})`);
         } else if (uids.some((u) => u === 0)) problems.push(`runs as root (uid 0${uids[0] === 0 ? ', pid 1' : ''})`);
-        if (!CAPS_EXEMPT.has(c.service)) {
-          if (!(hc.CapDrop ?? []).some((cap) => /^(CAP_)?ALL$/i.test(cap))) problems.push('capabilities not dropped (no cap_drop: [ALL])');
-          if (!(hc.SecurityOpt ?? []).some((o) => /^no-new-privileges(:true|=true)?$/.test(o))) problems.push('no no-new-privileges');
-        }
+        if (!(hc.CapDrop ?? []).some((cap) => /^(CAP_)?ALL$/i.test(cap))) problems.push('capabilities not dropped (no cap_drop: [ALL])');
+        if (!(hc.SecurityOpt ?? []).some((o) => /^no-new-privileges(:true|=true)?$/.test(o))) problems.push('no no-new-privileges');
         const cpus = hc.NanoCpus ? hc.NanoCpus / 1e9 : hc.CpuQuota && hc.CpuPeriod ? hc.CpuQuota / hc.CpuPeriod : 0;
         if (!hc.Memory) problems.push('no memory limit');
         if (!cpus) problems.push('no CPU limit');

@@ -10,7 +10,7 @@ import type { ReadOnlyTx } from '../production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
 import {
   buildDictionary, dictionarySources, dropDictionary, DICTIONARY_TABLE, KIND_WORDS, MIN_PIECE, PHONE_RUN, PIECE_SEPARATORS, TRIM_CHARS, WORD_SEPARATORS,
-  type DictionaryStats, type PiiKind,
+  type DictionarySource, type DictionaryStats, type PiiKind,
 } from './pii-dictionary.js';
 
 export interface LeakHit {
@@ -129,23 +129,54 @@ function scanQuery(col: ScanColumn, keyColumns: string[]): string {
     GROUP BY k`;
 }
 
+/** A dictionary already read (readProductionPii) into a temporary table of `session`; its owner drops it. */
+export interface PreparedDictionary {
+  session: postgres.ReservedSql;
+  stats: DictionaryStats;
+  sources: DictionarySource[];
+}
+
+export interface ColumnScanned {
+  column: string;
+  index: number;
+  total: number;
+  rows: number;
+  ms: number;
+}
+
 /**
- * Builds production's dictionary (the whole production, read-only) in a temporary table of one
- * staging session, scans every text-like staging column against it, and drops it again.
+ * Scans every text-like staging column against production's hashed dictionary: the one given
+ * (read earlier in the run, together with the anonymizer's), or one built here from the whole
+ * production (read-only) in a temporary table of one staging session and dropped again.
  */
 export async function scanForLeaks(
   staging: postgres.Sql,
   production: ReadOnlyTx,
   prodShape: DbShape,
-  opts: { schemas: string[]; rules: AnonymizeRules; proposals: PiiProposal[]; stagingEmailDomain: string; dictionaryCap?: number; signal?: AbortSignal },
+  opts: {
+    schemas: string[];
+    rules: AnonymizeRules;
+    proposals: PiiProposal[];
+    stagingEmailDomain: string;
+    dictionaryCap?: number;
+    dictionary?: PreparedDictionary;
+    signal?: AbortSignal;
+    onColumn?: (c: ColumnScanned) => void;
+  },
 ): Promise<LeakScanResult> {
-  const conn = await staging.reserve();
+  const conn = opts.dictionary?.session ?? (await staging.reserve());
   try {
     // A just-loaded staging has no statistics: its estimates are huge, and JIT would spend seconds
     // compiling each of these small queries.
     await conn`SET jit = off`;
-    const sources = dictionarySources(prodShape, opts.rules, opts.proposals);
-    const dictionary = await buildDictionary(production, conn, prodShape, sources, { stagingEmailDomain: opts.stagingEmailDomain, ...(opts.dictionaryCap ? { cap: opts.dictionaryCap } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    let sources: DictionarySource[];
+    let dictionary: DictionaryStats;
+    if (opts.dictionary) {
+      ({ sources, stats: dictionary } = opts.dictionary);
+    } else {
+      sources = dictionarySources(prodShape, opts.rules, opts.proposals);
+      dictionary = await buildDictionary(production, conn, prodShape, sources, { stagingEmailDomain: opts.stagingEmailDomain, ...(opts.dictionaryCap ? { cap: opts.dictionaryCap } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    }
     const started = Date.now();
     const stagingShape = await introspect(conn, opts.schemas);
     const columns = await textColumns(conn, stagingShape, opts.schemas);
@@ -159,16 +190,18 @@ export async function scanForLeaks(
       const [r] = (await conn.unsafe(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${stagingShape.tables.get(table)!.qualified} LIMIT ${SMALL_TABLE_ROWS}) x`)) as unknown as Array<{ n: number }>;
       rowCounts.set(table, r!.n);
     }
-    for (const col of columns) {
+    for (const [index, col] of columns.entries()) {
       opts.signal?.throwIfAborted();
+      const columnStarted = Date.now();
       const keyColumns = col.primaryKey.some((k) => piiColumns.has(`${col.table}.${k}`)) ? [] : col.primaryKey;
       // The function scans' estimates are blind guesses; on a small table, probing the dictionary's
       // index per candidate beats hashing the whole dictionary for every column.
       const small = (rowCounts.get(col.table) ?? 0) < SMALL_TABLE_ROWS;
       await conn.unsafe(`SET enable_hashjoin = ${small ? 'off' : 'on'}; SET enable_mergejoin = ${small ? 'off' : 'on'}`);
       const rows = (await conn.unsafe(scanQuery(col, keyColumns))) as unknown as Array<{ k: Array<string | null>; kinds: PiiKind[] }>;
-      if (!rows.length) continue;
       const name = `${col.table}.${col.column}`;
+      opts.onColumn?.({ column: name, index, total: columns.length, rows: rows.length, ms: Date.now() - columnStarted });
+      if (!rows.length) continue;
       perColumn[name] = rows.length;
       for (const r of rows.slice(0, HITS_LISTED)) {
         const names = keyColumns.length ? keyColumns : ['ctid'];
@@ -177,9 +210,9 @@ export async function scanForLeaks(
     }
     return { perColumn, total: Object.values(perColumn).reduce((s, x) => s + x, 0), hits, columnsScanned: columns.length, dictionary, scanMs: Date.now() - started };
   } finally {
-    await dropDictionary(conn).catch(() => undefined);
+    if (!opts.dictionary) await dropDictionary(conn).catch(() => undefined);
     await conn.unsafe(`RESET jit; RESET enable_hashjoin; RESET enable_mergejoin`).catch(() => undefined);
-    conn.release();
+    if (!opts.dictionary) conn.release();
   }
 }
 

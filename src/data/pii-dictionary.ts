@@ -373,6 +373,10 @@ export async function readProductionPii(
   const cap = leak?.cap ?? DEFAULT_DICTIONARY_CAP;
   const staging = leak?.staging;
   if (staging) {
+    // Temporary tables live in the session's own buffers (8 MB by default): room for the
+    // dictionary's index keeps the scan's lookups off the kernel. Settable only before the
+    // session's first temporary table, so a reused session keeps what it has.
+    await staging.unsafe(`SET temp_buffers = '256MB'`).catch(() => undefined);
     await dropDictionary(staging);
     await staging.unsafe(`CREATE TEMP TABLE rehearse_pii_dictionary_raw (h uuid NOT NULL, kind text NOT NULL)`);
   }

@@ -19,6 +19,8 @@ import { timestampForFile } from './reports.js';
 
 export interface BackupResult {
   file: string;
+  /** sha256 of the SQL inside, from the validation before the rename (a restore checks it again). */
+  sqlSha256: string;
   /** Compressed size on disk. */
   bytes: number;
   takenAt: string;
@@ -41,6 +43,8 @@ export interface BackupInfo {
 }
 
 const HEADER = '-- PostgreSQL database dump';
+/** Fast compression: at level 6 gzip, not pg_dump, set the pace of a large backup; level 1 files are a little larger. */
+const GZIP_LEVEL = 1;
 const END_MARKER = '-- PostgreSQL database dump complete';
 const BACKUP_NAME = /^staging-backup-(\d{8})-(\d{6})(?:-(\d{3}))?Z\.sql\.gz$/;
 
@@ -258,7 +262,7 @@ export async function backupStaging(config: Config, signal?: AbortSignal): Promi
     argv = ['exec', container, 'pg_dump', '-U', config.database.user, '-d', config.database.name, '--no-owner', '--no-privileges', `--snapshot=${snapshot}`];
     const child = execa('docker', argv, { cancelSignal: signal, buffer: { stdout: false, stderr: true }, stdout: 'pipe' });
     const [dump, counts] = await Promise.allSettled([
-      Promise.all([pipeline(child.stdout!, createGzip(), createWriteStream(partial, { mode: 0o600 })), child]),
+      Promise.all([pipeline(child.stdout!, createGzip({ level: GZIP_LEVEL }), createWriteStream(partial, { mode: 0o600 })), child]),
       session.query(`${COUNTS_SQL};`).then((out) => JSON.parse(out) as Record<string, number>),
     ]);
     if (dump.status === 'rejected') throw dump.reason;
@@ -272,7 +276,7 @@ export async function backupStaging(config: Config, signal?: AbortSignal): Promi
       throw new CheckFailedError(`The backup does not hold what staging held at dump time (${mismatches.slice(0, 5).join('; ')}). It was removed; no backup file was written.`, { tryThis: 'Run `rehearse data backup` again.' });
     }
     renameSync(partial, file);
-    return { file, bytes: proof.bytes, takenAt: takenAt.toISOString(), tables: proof.tables, rows: proof.rows, rowsPerTable: proof.rowsPerTable, ms: Math.round(performance.now() - started) };
+    return { file, sqlSha256: proof.sqlSha256, bytes: proof.bytes, takenAt: takenAt.toISOString(), tables: proof.tables, rows: proof.rows, rowsPerTable: proof.rowsPerTable, ms: Math.round(performance.now() - started) };
   } catch (error) {
     session.kill();
     rmSync(partial, { force: true });

@@ -192,18 +192,27 @@ export interface TableFingerprint {
   checksum: string;
 }
 
-/** Row count and an order-independent checksum of every user table of a database. */
+/**
+ * Row count and an order-independent checksum of every user table of a database, computed in the
+ * server: the sum, as exact numerics, of each row's md5 taken as two 64-bit halves (a multiset
+ * hash: rows in any order give the same sums, a changed, missing or extra row changes them, and
+ * nothing is sorted). Tables are read concurrently, as many at a time as `sql`'s pool allows.
+ */
 export async function fingerprint(sql: postgres.Sql): Promise<Record<string, TableFingerprint>> {
   const tables = await sql<{ qualified: string; key: string }[]>`
     SELECT format('%I.%I', n.nspname, c.relname) AS qualified, n.nspname || '.' || c.relname AS key
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' ORDER BY 2`;
-  const out: Record<string, TableFingerprint> = {};
-  for (const t of tables) {
-    const [row] = (await sql.unsafe(`SELECT count(*)::int AS rows, coalesce(md5(string_agg(md5(x::text), '' ORDER BY md5(x::text))), 'empty') AS checksum FROM ${t.qualified} x`)) as unknown as Array<TableFingerprint>;
-    out[t.key] = row!;
-  }
-  return out;
+  const half = (from: number) => `sum(('x' || substr(h, ${from}, 16))::bit(64)::bigint::numeric)`;
+  const rows = await Promise.all(
+    tables.map(async (t) => {
+      const [row] = (await sql.unsafe(
+        `SELECT count(*)::int AS rows, CASE WHEN count(*) = 0 THEN 'empty' ELSE ${half(1)} || ':' || ${half(17)} END AS checksum FROM (SELECT md5(x::text) AS h FROM ${t.qualified} x) s`,
+      )) as unknown as Array<TableFingerprint>;
+      return [t.key, row!] as const;
+    }),
+  );
+  return Object.fromEntries(rows);
 }
 
 export interface RestoreProof {
@@ -226,19 +235,25 @@ function scratchName(database: string): string {
  * Restores `file` into a scratch database next to staging and compares it table by table with
  * staging. The scratch database is dropped afterwards, also when anything failed.
  */
-export async function proveRestore(config: Config, staging: postgres.Sql, openDatabase: (name: string) => postgres.Sql, file: string, signal?: AbortSignal): Promise<RestoreProof> {
+export async function proveRestore(config: Config, staging: postgres.Sql, openDatabase: (name: string) => postgres.Sql, backupFile: string | BackupInfo, signal?: AbortSignal): Promise<RestoreProof> {
   const started = performance.now();
-  const backup = await validateBackup(file);
+  // A backup that backupStaging just validated is not read twice: the restore still checks that
+  // every byte it feeds matches the validated digest.
+  const backup = typeof backupFile === 'string' ? await validateBackup(backupFile) : backupFile;
+  const file = backup.file;
   const scratch = scratchName(config.database.name);
   await staging.unsafe(`CREATE DATABASE ${quoteIdent(scratch)}`);
   let scratchSql: postgres.Sql | undefined;
   try {
     scratchSql = openDatabase(scratch);
+    // Staging's fingerprint is taken while the scratch database is restored: the server does both at once.
+    const stagingPrint = fingerprint(staging);
+    stagingPrint.catch(() => undefined);
     await psqlRestore(config, backup, scratch, dropPrelude(await userSchemas(scratchSql)), staging, signal).catch((error) => {
       if (error instanceof RestoreFailure) throw new SubprocessError(`Restoring ${file} into the scratch database ${scratch} failed: ${error.message}. Staging was not touched.`, error.command, error.stderr);
       throw error;
     });
-    const [a, b] = await Promise.all([fingerprint(staging), fingerprint(scratchSql)]);
+    const [a, b] = await Promise.all([stagingPrint, fingerprint(scratchSql)]);
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     const mismatches = keys.filter((k) => a[k]?.rows !== b[k]?.rows || a[k]?.checksum !== b[k]?.checksum);
     return { backup: file, scratchDatabase: scratch, tables: keys.length, rows: Object.values(b).reduce((s, t) => s + t.rows, 0), mismatches, ok: mismatches.length === 0, ms: Math.round(performance.now() - started) };

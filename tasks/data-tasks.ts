@@ -8,7 +8,9 @@ import { createTransformers, findRule, ruleNameOf, type AnonymizeRules, type Tra
 import type { CoverageResult } from '../src/anonymize/coverage.js';
 import { backupStaging, type BackupResult } from '../src/backup.js';
 import { builtinRules, effectiveRules, userRules, type Config } from '../src/config.js';
-import { anonymizerSecret, assertNotSameDatabase, checkAnonymizationCoverage, readColumnTypes, readPiiDictionary, resolveProduction, strictModeError, unknownRulesError, usesScrub, type ColumnTypes, type ProductionSource } from '../src/data/guards.js';
+import { anonymizerSecret, assertNotSameDatabase, checkAnonymizationCoverage, detectorProposals, readColumnTypes, resolveProduction, strictModeError, unknownRulesError, usesScrub, type ColumnTypes, type ProductionSource } from '../src/data/guards.js';
+import type { PreparedDictionary } from '../src/data/leak-scan.js';
+import { dictionarySources, dropDictionary, readProductionPii } from '../src/data/pii-dictionary.js';
 import { loadSubset, type LoadResult } from '../src/data/load.js';
 import { catalogSummary, checkStagingCanHold, dumpProductionSchema, readProductionFacts } from '../src/data/schema-copy.js';
 import { verifyLoad, type CheckResult } from '../src/data/verify.js';
@@ -48,6 +50,8 @@ export interface DataContext {
   /** Staging's rows and checksums per table, taken after the backup and just before the load. */
   fingerprintBefore?: Record<string, TableFingerprint>;
   backupAfter?: BackupResult;
+  /** Production's hashed PII, read with the anonymizer's dictionary before the load, in a temporary table of its own staging session until verify. */
+  leakDictionary?: PreparedDictionary;
   load?: LoadResult;
   checks?: CheckResult[];
   proof?: RestoreProof;
@@ -64,9 +68,19 @@ export function newDataContext(config: Config, signal: AbortSignal, opts: { dryR
   return { config, signal, dryRun: !!opts.dryRun, maxUsers: opts.maxUsers ?? config.data.maxUsers, startedAt: new Date(), timings: {}, ...(opts.failAfterTable ? { failAfterTable: opts.failAfterTable } : {}) };
 }
 
+/** Drops the leak dictionary and gives its staging session back to the pool; safe to call twice. */
+async function releaseLeakDictionary(ctx: DataContext): Promise<void> {
+  const d = ctx.leakDictionary;
+  ctx.leakDictionary = undefined;
+  if (!d) return;
+  await dropDictionary(d.session).catch(() => undefined);
+  d.session.release();
+}
+
 /** Ends every connection the step opened; safe to call twice. */
 export async function closeDataContext(ctx: DataContext): Promise<void> {
   if (ctx.onAbort) ctx.signal.removeEventListener('abort', ctx.onAbort);
+  await releaseLeakDictionary(ctx);
   if (ctx.abandonProduction || ctx.signal.aborted) await ctx.snapshot?.abort();
   else await ctx.snapshot?.close();
   await Promise.all([ctx.prodSql?.end({ timeout: 2 }), ctx.staging?.end({ timeout: 2 })]);
@@ -95,6 +109,7 @@ async function stagingAfterFailure(ctx: DataContext, before: Awaited<ReturnType<
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
+const STAGING_EMAIL_DOMAIN = 'staging.local';
 
 export function dataTasks(): ListrTask<DataContext>[] {
   return [
@@ -115,7 +130,8 @@ export function dataTasks(): ListrTask<DataContext>[] {
           ctx.signal.addEventListener('abort', ctx.onAbort, { once: true });
           ctx.signal.throwIfAborted();
           if (!ctx.dryRun) {
-            ctx.staging = stagingSql(config, { max: 2, statementTimeoutMs: 0 });
+            // Three: the load's transaction, its canceller, and the leak dictionary's session.
+            ctx.staging = stagingSql(config, { max: 3, statementTimeoutMs: 0 });
             try {
               await ctx.staging`SELECT 1`;
             } catch (error) {
@@ -189,10 +205,22 @@ export function dataTasks(): ListrTask<DataContext>[] {
           }
           const rules = ctx.rules ?? effectiveRules(config);
           const secret = anonymizerSecret(config);
-          task.output = 'Reading production\'s names and phone numbers for the anonymizer…';
-          const transformers: Transformers = createTransformers(secret, {
-            dictionary: await readPiiDictionary(ctx.snapshot!.tx, ctx.shape!, ctx.columnTypes ?? new Map(), rules, usesScrub(rules)),
+          task.output = 'Reading production\'s PII once, for the anonymizer and the leak scan\'s dictionary…';
+          const types = ctx.columnTypes ?? new Map();
+          // The leak scan reads detector-flagged columns too: it does not trust the rules.
+          const sources = dictionarySources(ctx.shape!, rules, await detectorProposals(ctx.snapshot!.tx, ctx.shape!, types));
+          const session = await ctx.staging!.reserve();
+          const pii = await readProductionPii(ctx.snapshot!.tx, ctx.shape!, {
+            anonymizer: { types, rules, wantNames: usesScrub(rules) },
+            leak: { sources, staging: session, stagingEmailDomain: STAGING_EMAIL_DOMAIN },
+            signal: ctx.signal,
+          }).catch(async (error) => {
+            await dropDictionary(session).catch(() => undefined);
+            session.release();
+            throw error;
           });
+          ctx.leakDictionary = { session, sources, stats: pii.leak! };
+          const transformers: Transformers = createTransformers(secret, { dictionary: pii.anonymizer });
           ctx.keyFingerprint = transformers.fingerprint;
           const before = await stagingState(ctx.staging!, config.data.schemas);
           ctx.fingerprintBefore = before.data;
@@ -230,13 +258,19 @@ export function dataTasks(): ListrTask<DataContext>[] {
       skip: (ctx) => ctx.dryRun && 'dry run',
       task: (ctx, task) =>
         timePhase(ctx, 'verify', async () => {
-          ctx.checks = await verifyLoad(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
-            schemas: ctx.config.data.schemas,
-            rules: ctx.rules ?? effectiveRules(ctx.config),
-            seed: ctx.seed!,
-            stagingEmailDomain: 'staging.local',
-            ...(ctx.columnTypes ? { columnTypes: ctx.columnTypes } : {}),
-          });
+          try {
+            ctx.checks = await verifyLoad(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
+              schemas: ctx.config.data.schemas,
+              rules: ctx.rules ?? effectiveRules(ctx.config),
+              seed: ctx.seed!,
+              stagingEmailDomain: STAGING_EMAIL_DOMAIN,
+              ...(ctx.columnTypes ? { columnTypes: ctx.columnTypes } : {}),
+              ...(ctx.leakDictionary ? { dictionary: ctx.leakDictionary } : {}),
+              onColumn: (c) => (task.output = `leak scan ${c.index + 1}/${c.total}: ${c.column}`),
+            });
+          } finally {
+            await releaseLeakDictionary(ctx);
+          }
           const failed = ctx.checks.filter((c) => !c.ok);
           if (failed.length) {
             task.output = 'A check failed: restoring the backup taken before this step…';
@@ -259,7 +293,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
           await ctx.snapshot?.close();
           ctx.snapshot = undefined;
           ctx.backupAfter = await backupStaging(ctx.config, ctx.signal);
-          ctx.proof = await proveRestore(ctx.config, ctx.staging!, (db) => stagingSql(ctx.config, { max: 1, database: db }), ctx.backupAfter.file, ctx.signal);
+          ctx.proof = await proveRestore(ctx.config, ctx.staging!, (db) => stagingSql(ctx.config, { max: 1, database: db }), ctx.backupAfter, ctx.signal);
           if (!ctx.proof.ok) throw new CheckFailedError(`The backup did not restore identically: ${ctx.proof.mismatches.join(', ')}.`);
           task.title = `Backup restores identically: ${ctx.proof.tables} tables, ${n(ctx.proof.rows)} rows, same checksums (${(ctx.proof.ms / 1000).toFixed(1)} s)`;
         }),

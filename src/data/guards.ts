@@ -1,11 +1,10 @@
 // The data step's safety checks, all before anything is written: which production to read, that it
 // is not staging itself, and that every column that can hold text has an anonymization decision.
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 import type postgres from 'postgres';
 import { decideCoverage, describeUndecided, isTextLike, type CatalogColumn, type CoverageResult, type Undecided } from '../anonymize/coverage.js';
 import { detectPii, type ColumnSample, type PiiProposal } from '../anonymize/detect.js';
-import { findRule, ruleNameOf, type AnonymizeRule, type AnonymizeRules } from '../anonymize/rules.js';
+import { findRule, type AnonymizeRule, type AnonymizeRules } from '../anonymize/rules.js';
 import type { PiiDictionary } from '../anonymize/transformers.js';
 import type { Config } from '../config.js';
 import { demoConnectionUrl, demoDisplayUrl, demoPaths } from '../demo/demo-db.js';
@@ -14,6 +13,7 @@ import { UserError } from '../errors.js';
 import { workPaths } from '../paths.js';
 import { describeUrl, type ReadOnlyTx } from '../production.js';
 import { quoteIdent, tableKey, type DbShape } from '../subset/introspect.js';
+import { readProductionPii } from './pii-dictionary.js';
 
 export interface ProductionSource {
   url: string;
@@ -163,58 +163,13 @@ export function strictModeError(undecided: Undecided[]): UserError {
 }
 
 /**
- * What `scrub` and the phone rule need from production: the words of every person name and
+ * What `scrub` and the phone and IP rules need from production: the words of every person name and
  * e-mail local part in columns ruled name/firstName/lastName/email (the whole production, not
- * only the subset: text may mention anyone), and the digits of every phone number in phone columns.
+ * only the subset: text may mention anyone), the digits of every phone number, every IP address.
+ * The data step reads these together with the leak dictionary (readProductionPii), in one pass.
  */
 export async function readPiiDictionary(production: ReadOnlyTx, shape: DbShape, types: ColumnTypes, rules: AnonymizeRules, wantNames: boolean): Promise<PiiDictionary> {
-  const nameTokens = new Set<string>();
-  const phoneDigits = new Set<string>();
-  const ipAddresses = new Set<string>();
-  for (const [key, t] of shape.tables) {
-    for (const c of t.columns) {
-      const rule = findRule(rules, key, c.name);
-      if (rule === undefined) continue;
-      const name = ruleNameOf(rule);
-      const base = types.get(key)?.get(c.name)?.baseUdt ?? c.udtName;
-      const col = quoteIdent(c.name);
-      if (name === 'ip' && (base === 'inet' || base === 'cidr')) {
-        const rows = (await production.unsafe(`SELECT DISTINCT host(${col}) AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`)) as unknown as Array<{ v: string }>;
-        for (const r of rows) ipAddresses.add(r.v);
-        continue;
-      }
-      if ((base === 'json' || base === 'jsonb') && name !== 'keep') {
-        await addPhoneRuns(production, `SELECT ${col}::text AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`, phoneDigits);
-        continue;
-      }
-      if (!['text', 'varchar', 'bpchar', 'citext', '_text', '_varchar', '_citext'].includes(base)) continue;
-      const values = base.startsWith('_') ? `SELECT DISTINCT x::text AS v FROM ${t.qualified}, unnest(${col}) x WHERE x IS NOT NULL` : `SELECT DISTINCT ${col}::text AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`;
-      if (name === 'ip') {
-        // Text columns may hold lists (X-Forwarded-For): every address-looking piece counts.
-        const rows = (await production.unsafe(`SELECT DISTINCT m[1] AS v FROM (${values}) s, regexp_matches(v, '([0-9A-Fa-f:.]{2,})', 'g') m`)) as unknown as Array<{ v: string }>;
-        for (const r of rows) if (isIP(r.v)) ipAddresses.add(r.v.toLowerCase());
-      } else if (name === 'phone') {
-        const rows = (await production.unsafe(`SELECT DISTINCT regexp_replace(v, '\\D', '', 'g') AS v FROM (${values}) s`)) as unknown as Array<{ v: string }>;
-        for (const r of rows) if (r.v) phoneDigits.add(r.v);
-      } else if (name !== 'keep') {
-        // Phones also live inside free text and JSON (an address's "phone"): the leak scan finds them
-        // there, so a phone pseudonym must not equal those either.
-        await addPhoneRuns(production, `SELECT ${col}::text AS v FROM ${t.qualified} WHERE ${col} IS NOT NULL`, phoneDigits);
-      }
-      if (wantNames && (name === 'name' || name === 'firstName' || name === 'lastName' || name === 'email')) {
-        const source = name === 'email' ? `SELECT DISTINCT split_part(v, '@', 1) AS v FROM (${values}) s` : values;
-        const rows = (await production.unsafe(source)) as unknown as Array<{ v: string }>;
-        for (const r of rows) for (const w of r.v.toLowerCase().split(/[^\p{L}\p{M}'’]+/u)) if (w.length >= 2) nameTokens.add(w);
-      }
-    }
-  }
-  return { nameTokens, phoneDigits, ipAddresses };
-}
-
-/** Digits of every phone-looking run (7 to 15 digits, with the usual separators) in the values of `source`. */
-async function addPhoneRuns(production: ReadOnlyTx, source: string, into: Set<string>): Promise<void> {
-  const rows = (await production.unsafe(`SELECT DISTINCT regexp_replace(m[1], '\\D', '', 'g') AS v FROM (${source}) s, regexp_matches(v, '(\\+?[0-9][0-9 ().-]{5,20}[0-9])', 'g') m`)) as unknown as Array<{ v: string }>;
-  for (const r of rows) if (r.v.length >= 7 && r.v.length <= 15) into.add(r.v);
+  return (await readProductionPii(production, shape, { anonymizer: { types, rules, wantNames } })).anonymizer;
 }
 
 /** Does any rule keep text and scrub it (so the name dictionary is needed)? */

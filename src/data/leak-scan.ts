@@ -10,7 +10,7 @@ import type { ReadOnlyTx } from '../production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
 import {
   buildDictionary, dictionarySources, dropDictionary, DICTIONARY_TABLE, KIND_WORDS, MIN_PIECE, PHONE_RUN, PIECE_SEPARATORS, TRIM_CHARS, WORD_SEPARATORS,
-  type DictionaryStats, type PiiKind,
+  type DictionarySource, type DictionaryStats, type PiiKind,
 } from './pii-dictionary.js';
 
 export interface LeakHit {
@@ -33,7 +33,6 @@ export interface LeakScanResult {
 }
 
 const HITS_LISTED = 20;
-const SMALL_TABLE_ROWS = 20_000;
 
 type Shape = 'text' | 'json' | 'textArray' | 'jsonArray';
 
@@ -99,53 +98,95 @@ function unitsOf(c: string, shape: Shape): string {
 }
 
 /**
- * One pass over one column: each value's units, lower-cased (ASCII, as the dictionary was), cut
- * into everything the dictionary may hold, hashed, and joined against it.
+ * One pass over one column: its distinct units, lower-cased (ASCII, as the dictionary was), cut
+ * into everything the dictionary may hold, hashed and looked up; only when some unit is a hit are
+ * the rows that carry it found, by a second pass that joins them to the (few) hit units. Columns
+ * of repeated values (statuses, user agents, JSON of one shape) cost their distinct values only.
  */
+/**
+ * One lookup in the dictionary's unique index. LIMIT keeps the planner from turning it into a join
+ * that hashes the whole dictionary (millions of rows, spilled to disk) once or twice per column:
+ * the function scans' estimates are blind guesses, and the candidates are far fewer.
+ */
+const probe = (hash: string, columns: string) => `(SELECT ${columns} FROM ${DICTIONARY_TABLE} d WHERE d.h = ${hash}::uuid LIMIT 1)`;
+
 function scanQuery(col: ScanColumn, keyColumns: string[]): string {
   const c = `s.${quoteIdent(col.column)}`;
   const key = keyColumns.length ? `jsonb_build_array(${keyColumns.map((k) => `s.${quoteIdent(k)}::text`).join(', ')})` : `jsonb_build_array(s.ctid::text)`;
   const trim = `E${lit(TRIM_CHARS.replace(/\t/g, '\\t').replace(/\r/g, '\\r').replace(/\n/g, '\\n'))}`;
+  const units = `FROM ${col.qualified} s, LATERAL (${unitsOf(c, col.shape)}) x(u) WHERE ${c} IS NOT NULL AND x.u IS NOT NULL AND btrim(x.u, ${trim}) <> ''`;
   return `
     WITH n AS MATERIALIZED (
-      SELECT ${key} AS k, lower(x.u COLLATE "C") AS l
-      FROM ${col.qualified} s, LATERAL (${unitsOf(c, col.shape)}) x(u)
-      WHERE ${c} IS NOT NULL AND x.u IS NOT NULL AND btrim(x.u, ${trim}) <> ''
+      SELECT DISTINCT lower(x.u COLLATE "C") AS l ${units}
     ), w AS MATERIALIZED (
-      SELECT k, array_remove(regexp_split_to_array(l, ${lit(WORD_SEPARATORS)}), '') AS ws FROM n
+      SELECT l, array_remove(regexp_split_to_array(l, ${lit(WORD_SEPARATORS)}), '') AS ws FROM n
     ), words AS MATERIALIZED (
-      SELECT w.k, w.ws, i, d.kind, d.starts FROM w CROSS JOIN LATERAL generate_subscripts(w.ws, 1) i JOIN ${DICTIONARY_TABLE} d ON d.h = md5(w.ws[i])::uuid
+      SELECT w.l, w.ws, i, d.kind, d.starts FROM w CROSS JOIN LATERAL generate_subscripts(w.ws, 1) i CROSS JOIN LATERAL ${probe('md5(w.ws[i])', 'kind, starts')} d
     ), h AS (
-      SELECT k, md5(btrim(l, ${trim})) AS h FROM n
-      UNION ALL SELECT k, md5(array_to_string(ws, ' ')) FROM w WHERE cardinality(ws) > 1
-      UNION ALL SELECT k, md5(g) FROM words, LATERAL (SELECT array_to_string(ws[i:i + n], ' ') FROM generate_series(1, 4) n WHERE i + n <= cardinality(ws)) v(g) WHERE starts AND g IS NOT NULL
-      UNION ALL SELECT k, md5(p) FROM n, LATERAL (SELECT btrim(p0, '.') AS p FROM regexp_split_to_table(l, ${lit(PIECE_SEPARATORS)}) p0) q WHERE length(p) >= ${MIN_PIECE}
-      UNION ALL SELECT k, md5(CASE WHEN length(d) > ${PHONE_KEY_DIGITS} THEN right(d, ${PHONE_KEY_DIGITS}) ELSE d END) FROM n,
+      SELECT l, md5(btrim(l, ${trim})) AS h FROM n
+      UNION ALL SELECT l, md5(array_to_string(ws, ' ')) FROM w WHERE cardinality(ws) > 1
+      UNION ALL SELECT l, md5(g) FROM words, LATERAL (SELECT array_to_string(ws[i:i + n], ' ') FROM generate_series(1, 4) n WHERE i + n <= cardinality(ws)) v(g) WHERE starts AND g IS NOT NULL
+      UNION ALL SELECT l, md5(p) FROM n, LATERAL (SELECT btrim(p0, '.') AS p FROM regexp_split_to_table(l, ${lit(PIECE_SEPARATORS)}) p0) q WHERE length(p) >= ${MIN_PIECE}
+      UNION ALL SELECT l, md5(CASE WHEN length(d) > ${PHONE_KEY_DIGITS} THEN right(d, ${PHONE_KEY_DIGITS}) ELSE d END) FROM n,
         LATERAL (SELECT regexp_replace(m[1], '[^0-9]', '', 'g') AS d FROM regexp_matches(l, ${lit(`(${PHONE_RUN})`)}, 'g') m) r WHERE length(d) BETWEEN 7 AND 15
+    ), hits AS MATERIALIZED (
+      SELECT l, kind FROM (SELECT h.l, d.kind FROM h CROSS JOIN LATERAL ${probe('h.h', 'kind')} d UNION ALL SELECT l, kind FROM words) x WHERE kind IS NOT NULL
     )
-    SELECT k, array_agg(DISTINCT kind ORDER BY kind) AS kinds
-    FROM (SELECT h.k, d.kind FROM h JOIN ${DICTIONARY_TABLE} d ON d.h = h.h::uuid UNION ALL SELECT k, kind FROM words) hits
-    WHERE kind IS NOT NULL
-    GROUP BY k`;
+    SELECT r.k, array_agg(DISTINCT hits.kind ORDER BY hits.kind) AS kinds
+    FROM (SELECT ${key} AS k, lower(x.u COLLATE "C") AS l ${units} AND EXISTS (SELECT 1 FROM hits)) r JOIN hits ON hits.l = r.l
+    GROUP BY r.k`;
+}
+
+/** A dictionary already read (readProductionPii) into a temporary table of `session`; its owner drops it. */
+export interface PreparedDictionary {
+  session: postgres.ReservedSql;
+  stats: DictionaryStats;
+  sources: DictionarySource[];
+}
+
+export interface ColumnScanned {
+  column: string;
+  index: number;
+  total: number;
+  rows: number;
+  ms: number;
 }
 
 /**
- * Builds production's dictionary (the whole production, read-only) in a temporary table of one
- * staging session, scans every text-like staging column against it, and drops it again.
+ * Scans every text-like staging column against production's hashed dictionary: the one given
+ * (read earlier in the run, together with the anonymizer's), or one built here from the whole
+ * production (read-only) in a temporary table of one staging session and dropped again.
  */
 export async function scanForLeaks(
   staging: postgres.Sql,
   production: ReadOnlyTx,
   prodShape: DbShape,
-  opts: { schemas: string[]; rules: AnonymizeRules; proposals: PiiProposal[]; stagingEmailDomain: string; dictionaryCap?: number; signal?: AbortSignal },
+  opts: {
+    schemas: string[];
+    rules: AnonymizeRules;
+    proposals: PiiProposal[];
+    stagingEmailDomain: string;
+    dictionaryCap?: number;
+    dictionary?: PreparedDictionary;
+    signal?: AbortSignal;
+    onColumn?: (c: ColumnScanned) => void;
+  },
 ): Promise<LeakScanResult> {
-  const conn = await staging.reserve();
+  const conn = opts.dictionary?.session ?? (await staging.reserve());
   try {
     // A just-loaded staging has no statistics: its estimates are huge, and JIT would spend seconds
     // compiling each of these small queries.
     await conn`SET jit = off`;
-    const sources = dictionarySources(prodShape, opts.rules, opts.proposals);
-    const dictionary = await buildDictionary(production, conn, prodShape, sources, { stagingEmailDomain: opts.stagingEmailDomain, ...(opts.dictionaryCap ? { cap: opts.dictionaryCap } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    // The distinct units and the CTEs get the memory to stay off disk.
+    await conn.unsafe(`SET work_mem = '64MB'`);
+    let sources: DictionarySource[];
+    let dictionary: DictionaryStats;
+    if (opts.dictionary) {
+      ({ sources, stats: dictionary } = opts.dictionary);
+    } else {
+      sources = dictionarySources(prodShape, opts.rules, opts.proposals);
+      dictionary = await buildDictionary(production, conn, prodShape, sources, { stagingEmailDomain: opts.stagingEmailDomain, ...(opts.dictionaryCap ? { cap: opts.dictionaryCap } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    }
     const started = Date.now();
     const stagingShape = await introspect(conn, opts.schemas);
     const columns = await textColumns(conn, stagingShape, opts.schemas);
@@ -153,22 +194,14 @@ export async function scanForLeaks(
     const piiColumns = new Set(sources.map((s) => `${s.table}.${s.column}`));
     const perColumn: Record<string, number> = {};
     const hits: LeakHit[] = [];
-    // A just-loaded table has no statistics yet (reltuples -1): its size, bounded, is read from the table.
-    const rowCounts = new Map<string, number>();
-    for (const table of new Set(columns.map((c) => c.table))) {
-      const [r] = (await conn.unsafe(`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${stagingShape.tables.get(table)!.qualified} LIMIT ${SMALL_TABLE_ROWS}) x`)) as unknown as Array<{ n: number }>;
-      rowCounts.set(table, r!.n);
-    }
-    for (const col of columns) {
+    for (const [index, col] of columns.entries()) {
       opts.signal?.throwIfAborted();
+      const columnStarted = Date.now();
       const keyColumns = col.primaryKey.some((k) => piiColumns.has(`${col.table}.${k}`)) ? [] : col.primaryKey;
-      // The function scans' estimates are blind guesses; on a small table, probing the dictionary's
-      // index per candidate beats hashing the whole dictionary for every column.
-      const small = (rowCounts.get(col.table) ?? 0) < SMALL_TABLE_ROWS;
-      await conn.unsafe(`SET enable_hashjoin = ${small ? 'off' : 'on'}; SET enable_mergejoin = ${small ? 'off' : 'on'}`);
       const rows = (await conn.unsafe(scanQuery(col, keyColumns))) as unknown as Array<{ k: Array<string | null>; kinds: PiiKind[] }>;
-      if (!rows.length) continue;
       const name = `${col.table}.${col.column}`;
+      opts.onColumn?.({ column: name, index, total: columns.length, rows: rows.length, ms: Date.now() - columnStarted });
+      if (!rows.length) continue;
       perColumn[name] = rows.length;
       for (const r of rows.slice(0, HITS_LISTED)) {
         const names = keyColumns.length ? keyColumns : ['ctid'];
@@ -177,9 +210,9 @@ export async function scanForLeaks(
     }
     return { perColumn, total: Object.values(perColumn).reduce((s, x) => s + x, 0), hits, columnsScanned: columns.length, dictionary, scanMs: Date.now() - started };
   } finally {
-    await dropDictionary(conn).catch(() => undefined);
-    await conn.unsafe(`RESET jit; RESET enable_hashjoin; RESET enable_mergejoin`).catch(() => undefined);
-    conn.release();
+    if (!opts.dictionary) await dropDictionary(conn).catch(() => undefined);
+    await conn.unsafe(`RESET jit; RESET work_mem`).catch(() => undefined);
+    if (!opts.dictionary) conn.release();
   }
 }
 

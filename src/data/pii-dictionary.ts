@@ -8,10 +8,11 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type postgres from 'postgres';
-import { findRule, ruleNameOf, type AnonymizeRule, type AnonymizeRules, type PiiProposal } from '../anonymize/index.js';
+import { findRule, ruleNameOf, type AnonymizeRule, type AnonymizeRules, type PiiDictionary, type PiiProposal } from '../anonymize/index.js';
 import { phoneDigitsKey } from '../anonymize/scan.js';
 import { FAKE_CITIES, FAKE_FIRST_NAMES, FAKE_LAST_NAMES, FAKE_STREETS } from '../anonymize/word-lists.js';
 import type { ReadOnlyTx } from '../production.js';
+import type { ColumnTypes } from './guards.js';
 import { quoteIdent, type DbShape } from '../subset/introspect.js';
 
 export type PiiKind = 'email' | 'phone' | 'fullName' | 'name' | 'address' | 'token' | 'ip';
@@ -255,6 +256,225 @@ export async function dropDictionary(staging: postgres.ReservedSql): Promise<voi
 /** A bound on the dictionary (about 40 bytes per entry in staging); a production with more PII values is scanned for the first ones read, and says so. */
 export const DEFAULT_DICTIONARY_CAP = 5_000_000;
 const BATCH = 5000;
+/** Hashes sent to staging per INSERT: large enough that round trips do not count. */
+const INSERT_BATCH = 50_000;
+
+/** The leak dictionary's side of a production read: which columns, and the staging session whose temporary table receives the hashes. */
+export interface LeakDictionaryRequest {
+  sources: DictionarySource[];
+  /** One reserved staging connection: the dictionary is a temporary table of its session. */
+  staging: postgres.ReservedSql;
+  stagingEmailDomain: string;
+  cap?: number;
+}
+
+/** The anonymizer's side: the columns its rules name, read for scrub's name words and the phone and IP collision checks. */
+export interface AnonymizerDictionaryRequest {
+  types: ColumnTypes;
+  rules: AnonymizeRules;
+  /** Only scrub needs the words of names. */
+  wantNames: boolean;
+}
+
+/** What the anonymizer reads of one column's values. */
+interface AnonymizerUse {
+  ip?: 'inet' | 'text';
+  /** Whole values are phone numbers: their digits. */
+  phoneDigits?: boolean;
+  /** Phone-looking runs inside the values. */
+  phoneRuns?: boolean;
+  names?: 'value' | 'emailLocalPart';
+}
+
+const TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'citext', '_text', '_varchar', '_citext']);
+
+function anonymizerUse(rule: AnonymizeRule | undefined, baseUdt: string, wantNames: boolean): AnonymizerUse | undefined {
+  if (rule === undefined) return undefined;
+  const name = ruleNameOf(rule);
+  if (name === 'ip' && (baseUdt === 'inet' || baseUdt === 'cidr')) return { ip: 'inet' };
+  if (baseUdt === 'json' || baseUdt === 'jsonb') return name !== 'keep' ? { phoneRuns: true } : undefined;
+  if (!TEXT_TYPES.has(baseUdt)) return undefined;
+  const use: AnonymizerUse = {};
+  if (name === 'ip') use.ip = 'text';
+  else if (name === 'phone') use.phoneDigits = true;
+  // Phones also live inside free text and JSON (an address's "phone"): the leak scan finds them
+  // there, so a phone pseudonym must not equal those either.
+  else if (name !== 'keep') use.phoneRuns = true;
+  if (wantNames && (name === 'name' || name === 'firstName' || name === 'lastName')) use.names = 'value';
+  if (wantNames && name === 'email') use.names = 'emailLocalPart';
+  return Object.keys(use).length ? use : undefined;
+}
+
+/** Phone-looking runs as the anonymizer reads them (7 to 15 digits, with the usual separators). */
+const ANON_PHONE_RUN = /\+?[0-9][0-9 ().-]{5,20}[0-9]/g;
+const IP_RUN = /[0-9A-Fa-f:.]{2,}/g;
+const NAME_SPLIT = /[^\p{L}\p{M}'’]+/u;
+
+/** Every string of a value read as text or as to_jsonb (array elements, JSON leaves and keys), depth first. */
+function leavesOf(value: unknown, out: string[] = []): string[] {
+  if (value === null || value === undefined) return out;
+  if (Array.isArray(value)) for (const e of value) leavesOf(e, out);
+  else if (typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      out.push(k);
+      leavesOf(v, out);
+    }
+  } else out.push(String(value));
+  return out;
+}
+
+function addForAnonymizer(use: AnonymizerUse, value: unknown, into: { nameTokens: Set<string>; phoneDigits: Set<string>; ipAddresses: Set<string> }): void {
+  if (use.ip === 'inet') {
+    // inet and cidr print as address[/bits]; host() is the address.
+    into.ipAddresses.add(String(value).replace(/\/\d+$/, ''));
+    return;
+  }
+  const strings = typeof value === 'string' ? [value] : leavesOf(value);
+  for (const s of strings) {
+    if (use.ip === 'text') for (const m of s.match(IP_RUN) ?? []) if (isIP(m)) into.ipAddresses.add(m.toLowerCase());
+    if (use.phoneDigits) {
+      const d = s.replace(/\D/g, '');
+      if (d) into.phoneDigits.add(d);
+    }
+    if (use.phoneRuns) {
+      for (const m of s.match(ANON_PHONE_RUN) ?? []) {
+        const d = m.replace(/\D/g, '');
+        if (d.length >= 7 && d.length <= 15) into.phoneDigits.add(d);
+      }
+    }
+    if (use.names) {
+      const text = use.names === 'emailLocalPart' ? s.split('@')[0]! : s;
+      for (const w of text.toLowerCase().split(NAME_SPLIT)) if (w.length >= 2) into.nameTokens.add(w);
+    }
+  }
+}
+
+export interface ProductionPii {
+  /** For the anonymizer (empty sets when it was not asked for). */
+  anonymizer: PiiDictionary;
+  /** Set when the leak dictionary was asked for: it is then in the staging session's temporary table. */
+  leak?: DictionaryStats;
+}
+
+/**
+ * Production's PII, read once for both its users: one streamed pass over each column that the
+ * anonymizer's rules or the leak dictionary need (the whole production, read-only). The anonymizer
+ * gets its sets in memory; the leak dictionary goes, hashed, into a temporary table of the given
+ * staging session, where the leak scan joins against it later in the same run.
+ */
+export async function readProductionPii(
+  production: ReadOnlyTx,
+  shape: DbShape,
+  req: { leak?: LeakDictionaryRequest; anonymizer?: AnonymizerDictionaryRequest; signal?: AbortSignal },
+): Promise<ProductionPii> {
+  const started = Date.now();
+  const anonymizer = { nameTokens: new Set<string>(), phoneDigits: new Set<string>(), ipAddresses: new Set<string>() };
+  const leak = req.leak;
+  const cap = leak?.cap ?? DEFAULT_DICTIONARY_CAP;
+  const staging = leak?.staging;
+  if (staging) {
+    // Temporary tables live in the session's own buffers (8 MB by default): room for the
+    // dictionary's index keeps the scan's lookups off the kernel. Settable only before the
+    // session's first temporary table, so a reused session keeps what it has.
+    await staging.unsafe(`SET temp_buffers = '256MB'`).catch(() => undefined);
+    await dropDictionary(staging);
+    await staging.unsafe(`CREATE TEMP TABLE rehearse_pii_dictionary_raw (h uuid NOT NULL, kind text NOT NULL)`);
+  }
+  let raw = 0;
+  let valuesRead = 0;
+  let nameValues = 0;
+  const notFullyRead: string[] = [];
+  let hashes: string[] = [];
+  let kinds: string[] = [];
+  const flush = async () => {
+    if (!hashes.length) return;
+    await staging!.unsafe(`INSERT INTO rehearse_pii_dictionary_raw SELECT * FROM unnest($1::uuid[], $2::text[])`, [hashes, kinds] as never);
+    raw += hashes.length;
+    hashes = [];
+    kinds = [];
+  };
+  const sourceOf = new Map((leak?.sources ?? []).map((s) => [`${s.table}\0${s.column}`, s]));
+  let capReached = false;
+  for (const [key, t] of shape.tables) {
+    for (const col of t.columns) {
+      if (col.generated) continue;
+      const src = sourceOf.get(`${key}\0${col.name}`);
+      const base = req.anonymizer ? (req.anonymizer.types.get(key)?.get(col.name)?.baseUdt ?? col.udtName) : '';
+      const use = req.anonymizer ? anonymizerUse(findRule(req.anonymizer.rules, key, col.name), base, req.anonymizer.wantNames) : undefined;
+      const hashing = src !== undefined && !capReached;
+      if (src && capReached) notFullyRead.push(`${key}.${col.name}`);
+      if (!hashing && !use) continue;
+      const structured = col.dataType === 'ARRAY' || col.udtName === 'json' || col.udtName === 'jsonb' || base.startsWith('_') || base === 'json' || base === 'jsonb';
+      const c = quoteIdent(col.name);
+      const select = `SELECT ${structured ? `to_jsonb(${c})` : `${c}::text`} AS v FROM ${t.qualified} WHERE ${c} IS NOT NULL`;
+      let stopped = false;
+      for await (const rows of production.unsafe(select).cursor(BATCH)) {
+        req.signal?.throwIfAborted();
+        valuesRead += rows.length;
+        for (const r of rows) {
+          if (use) addForAnonymizer(use, r.v, anonymizer);
+          if (!hashing || stopped) continue;
+          for (const [s, kind] of entriesOf(src.kind, r.v, leak!.stagingEmailDomain)) {
+            if (s === '') {
+              nameValues++;
+              continue;
+            }
+            hashes.push(md5(s));
+            kinds.push(kind);
+          }
+        }
+        if (hashing && !stopped) {
+          if (hashes.length >= INSERT_BATCH) await flush();
+          if (raw + hashes.length >= cap) {
+            stopped = capReached = true;
+            notFullyRead.push(`${key}.${col.name}`);
+            // The anonymizer still needs the rest of this column.
+            if (!use) break;
+          }
+        }
+      }
+    }
+  }
+  if (!staging) return { anonymizer };
+  await flush();
+  return { anonymizer, leak: await finishDictionary(staging, { started, cap, valuesRead, nameValues, notFullyRead, columns: leak!.sources.length }) };
+}
+
+/** Turns the raw hashes into the indexed dictionary: one row per hash, common names searched only inside full names. */
+async function finishDictionary(
+  staging: postgres.ReservedSql,
+  run: { started: number; cap: number; valuesRead: number; nameValues: number; notFullyRead: string[]; columns: number },
+): Promise<DictionaryStats> {
+  // One row per hash (a value that is two kinds at once is reported under one). A first or last
+  // name that many production people share identifies no one on its own, and turns up in book
+  // titles and everyday text: alone it is searched only below this count; inside full names, always.
+  const commonNameAt = Math.max(3, Math.ceil(run.nameValues * 0.002));
+  await staging.unsafe(
+    `CREATE TEMP TABLE rehearse_pii_dictionary_grouped AS
+     SELECT h, min(kind) FILTER (WHERE kind <> 'start') AS kind, count(*) FILTER (WHERE kind = 'name') AS n, bool_or(kind = 'start') AS starts
+     FROM rehearse_pii_dictionary_raw GROUP BY h`,
+  );
+  await staging.unsafe(`DROP TABLE rehearse_pii_dictionary_raw`);
+  const [kept] = (await staging.unsafe(`SELECT count(*) FILTER (WHERE kind = 'name' AND n >= $1)::int AS common FROM rehearse_pii_dictionary_grouped`, [commonNameAt])) as unknown as Array<{ common: number }>;
+  await staging.unsafe(
+    `CREATE TEMP TABLE rehearse_pii_dictionary AS
+     SELECT h, CASE WHEN kind = 'name' AND n >= ${commonNameAt} THEN NULL ELSE kind END AS kind, starts
+     FROM rehearse_pii_dictionary_grouped WHERE starts OR NOT (kind = 'name' AND n >= ${commonNameAt})`,
+  );
+  await staging.unsafe(`DROP TABLE rehearse_pii_dictionary_grouped`);
+  await staging.unsafe(`CREATE UNIQUE INDEX ON ${DICTIONARY_TABLE} (h)`);
+  await staging.unsafe(`ANALYZE ${DICTIONARY_TABLE}`);
+  const counts = (await staging.unsafe(`SELECT kind, count(*)::int AS n FROM ${DICTIONARY_TABLE} WHERE kind IS NOT NULL GROUP BY kind ORDER BY kind`)) as unknown as Array<{ kind: PiiKind; n: number }>;
+  return {
+    entries: counts.reduce((s, r) => s + r.n, 0),
+    byKind: Object.fromEntries(counts.map((r) => [r.kind, r.n])),
+    columns: run.columns,
+    valuesRead: run.valuesRead,
+    commonNames: { carriedByAtLeast: commonNameAt, notSearchedAlone: kept!.common },
+    ...(run.notFullyRead.length ? { capped: { limit: run.cap, columnsNotFullyRead: run.notFullyRead } } : {}),
+    ms: Date.now() - run.started,
+  };
+}
 
 /**
  * Reads every source column of the whole production (one pass each, streamed) and fills the
@@ -267,83 +487,6 @@ export async function buildDictionary(
   sources: DictionarySource[],
   opts: { stagingEmailDomain: string; cap?: number; signal?: AbortSignal },
 ): Promise<DictionaryStats> {
-  const started = Date.now();
-  const cap = opts.cap ?? DEFAULT_DICTIONARY_CAP;
-  await dropDictionary(staging);
-  await staging.unsafe(`CREATE TEMP TABLE rehearse_pii_dictionary_raw (h uuid NOT NULL, kind text NOT NULL)`);
-  let raw = 0;
-  let valuesRead = 0;
-  let nameValues = 0;
-  const notFullyRead: string[] = [];
-  let hashes: string[] = [];
-  let kinds: string[] = [];
-  const flush = async () => {
-    if (!hashes.length) return;
-    await staging.unsafe(`INSERT INTO rehearse_pii_dictionary_raw SELECT * FROM unnest($1::uuid[], $2::text[])`, [hashes, kinds] as never);
-    raw += hashes.length;
-    hashes = [];
-    kinds = [];
-  };
-  for (const [i, src] of sources.entries()) {
-    const t = shape.tables.get(src.table)!;
-    const col = t.columns.find((c) => c.name === src.column)!;
-    if (raw + hashes.length >= cap) {
-      notFullyRead.push(...sources.slice(i).map((s) => `${s.table}.${s.column}`));
-      break;
-    }
-    const structured = col.dataType === 'ARRAY' || col.udtName === 'json' || col.udtName === 'jsonb';
-    const c = quoteIdent(col.name);
-    const select = `SELECT ${structured ? `to_jsonb(${c})` : `${c}::text`} AS v FROM ${t.qualified} WHERE ${c} IS NOT NULL`;
-    let stopped = false;
-    for await (const rows of production.unsafe(select).cursor(BATCH)) {
-      opts.signal?.throwIfAborted();
-      valuesRead += rows.length;
-      for (const r of rows) {
-        for (const [s, kind] of entriesOf(src.kind, r.v, opts.stagingEmailDomain)) {
-          if (s === '') {
-            nameValues++;
-            continue;
-          }
-          hashes.push(md5(s));
-          kinds.push(kind);
-        }
-      }
-      if (hashes.length >= BATCH) await flush();
-      if (raw + hashes.length >= cap) {
-        stopped = true;
-        break;
-      }
-    }
-    if (stopped) notFullyRead.push(`${src.table}.${src.column}`);
-  }
-  await flush();
-  // One row per hash (a value that is two kinds at once is reported under one). A first or last
-  // name that many production people share identifies no one on its own, and turns up in book
-  // titles and everyday text: alone it is searched only below this count; inside full names, always.
-  const commonNameAt = Math.max(3, Math.ceil(nameValues * 0.002));
-  const [kept] = (await staging.unsafe(
-    `WITH d AS (SELECT h, min(kind) FILTER (WHERE kind <> 'start') AS kind, count(*) FILTER (WHERE kind = 'name') AS n FROM rehearse_pii_dictionary_raw GROUP BY h)
-     SELECT count(*) FILTER (WHERE kind = 'name' AND n >= $1)::int AS common FROM d`,
-    [commonNameAt],
-  )) as unknown as Array<{ common: number }>;
-  await staging.unsafe(
-    `CREATE TEMP TABLE rehearse_pii_dictionary AS
-     SELECT h, CASE WHEN kind = 'name' AND n >= ${commonNameAt} THEN NULL ELSE kind END AS kind, starts
-     FROM (SELECT h, min(kind) FILTER (WHERE kind <> 'start') AS kind, count(*) FILTER (WHERE kind = 'name') AS n, bool_or(kind = 'start') AS starts
-           FROM rehearse_pii_dictionary_raw GROUP BY h) d
-     WHERE starts OR NOT (kind = 'name' AND n >= ${commonNameAt})`,
-  );
-  await staging.unsafe(`DROP TABLE rehearse_pii_dictionary_raw`);
-  await staging.unsafe(`CREATE UNIQUE INDEX ON ${DICTIONARY_TABLE} (h)`);
-  await staging.unsafe(`ANALYZE ${DICTIONARY_TABLE}`);
-  const counts = (await staging.unsafe(`SELECT kind, count(*)::int AS n FROM ${DICTIONARY_TABLE} WHERE kind IS NOT NULL GROUP BY kind ORDER BY kind`)) as unknown as Array<{ kind: PiiKind; n: number }>;
-  return {
-    entries: counts.reduce((s, r) => s + r.n, 0),
-    byKind: Object.fromEntries(counts.map((r) => [r.kind, r.n])),
-    columns: sources.length,
-    valuesRead,
-    commonNames: { carriedByAtLeast: commonNameAt, notSearchedAlone: kept!.common },
-    ...(notFullyRead.length ? { capped: { limit: cap, columnsNotFullyRead: notFullyRead } } : {}),
-    ms: Date.now() - started,
-  };
+  const read = await readProductionPii(production, shape, { leak: { sources, staging, stagingEmailDomain: opts.stagingEmailDomain, ...(opts.cap ? { cap: opts.cap } : {}) }, ...(opts.signal ? { signal: opts.signal } : {}) });
+  return read.leak!;
 }

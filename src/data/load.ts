@@ -1,9 +1,10 @@
 // Loads a planned subset into staging in ONE staging transaction: (re)create the app schemas from
-// production's dump (extensions first, in their schemas), drop the foreign keys, switch the app's
-// own triggers off, empty the app tables, stream every table with COPY (production → anonymizer →
-// staging), switch the triggers back to their own state, re-create the foreign keys (which
+// production's dump (extensions first, in their schemas), drop the foreign keys and the non-unique
+// indexes, switch the app's own triggers off, empty the app tables, stream every table (readers on
+// production's snapshot, several tables at once → anonymizer → staging COPY, one table at a time),
+// switch the triggers back to their own state, build the indexes, re-create the foreign keys (which
 // re-validates them), reset sequences and refresh materialized views. Any failure rolls the whole
-// transaction back. One abort (Ctrl-C) cancels the running statement and ends the COPY streams.
+// transaction back. One abort (Ctrl-C) cancels the running statement and ends the streams.
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type postgres from 'postgres';
@@ -393,7 +394,7 @@ const ENABLE: Record<string, string> = { O: 'ENABLE', A: 'ENABLE ALWAYS', R: 'EN
 
 /** The app's own enabled triggers (not the ones PostgreSQL makes for constraints), with their state. */
 /**
- * Non-unique plain indexes of the app's tables (no constraint owns them, no partition hierarchy):
+ * Non-unique plain indexes of the app's tables (no constraint owns them, no partition hierarchy, no CLUSTER mark):
  * safe to drop and re-create from their definitions within the load's transaction. Unique ones stay,
  * so a duplicate is refused on its row, named as such.
  */
@@ -402,7 +403,7 @@ async function deferrableIndexes(tx: postgres.TransactionSql, schemas: string[])
     `SELECT format('%I.%I', n.nspname, i.relname) AS name, pg_get_indexdef(x.indexrelid) AS definition
      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = i.relnamespace
      WHERE n.nspname = ANY($1::text[]) AND c.relkind = 'r' AND NOT c.relispartition AND NOT i.relispartition
-       AND NOT x.indisunique AND x.indisvalid AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+       AND NOT x.indisunique AND NOT x.indisclustered AND x.indisvalid AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
      ORDER BY x.indexrelid`,
     [schemas],
   )) as unknown as Array<{ name: string; definition: string }>;

@@ -63,7 +63,7 @@ const keyTuple = (key: string, width: number): Array<string | null> => (width ==
 /** Keys per query: bound as array parameters, so a batch costs no SQL text to parse and plans as one join. */
 const BATCH = 50_000;
 /** Rows one downward query may return (parents × cap), so a result never holds a whole table. */
-const DOWN_ROWS_PER_QUERY = 500_000;
+const DOWN_ROWS_PER_QUERY = 200_000;
 
 /** The SQL expression that identifies a row of `t` within one snapshot. */
 export const rowKeyColumns = (t: TableInfo) => (t.primaryKey.length ? t.primaryKey : ['ctid']);

@@ -25,6 +25,8 @@ const run = (cmd, args, opts = {}) => {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 };
+/** A quoted SQL literal of a text array. */
+const arrayLiteral = (values) => `'${`{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`.replace(/'/g, "''")}'`;
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 console.log(`demo production: ${demoUsers.toLocaleString('en-US')} users; subset: ${subsetUsers.toLocaleString('en-US')} users`);
@@ -77,7 +79,9 @@ t = performance.now();
 let rawRows = 0;
 for (const table of plan.loadOrder) {
   const cols = shape.tables.get(table).columns.map((c) => quoteIdent(c.name)).join(', ');
-  for (const where of selectionPredicates(shape, plan, table, 50_000)) {
+  for (const match of selectionPredicates(shape, plan, table, 50_000)) {
+    // psql takes no bind parameters: the key arrays go in as literals.
+    const where = match.where.replace(/\$(\d+)/g, (_, i) => arrayLiteral(match.params[i - 1]));
     // psql out of production | psql into the scratch database: no rehearse code in the data path.
     // The query goes in on stdin: with its inlined keys it is too long for an argv.
     const out = spawn('docker', ['exec', '-i', demoDb, 'psql', '-X', '-q', '-U', 'stories_app', '-d', 'stories_production']);

@@ -29,7 +29,7 @@ export function parseDatabaseUrl(url: string, what = 'production.url'): URL {
   return u;
 }
 
-export function openProduction(url: string, opts: { statementTimeoutMs: number; max?: number }): ReadOnlySql {
+export function openProduction(url: string, opts: { statementTimeoutMs: number; max?: number; idleInTransactionMs?: number }): ReadOnlySql {
   const u = parseDatabaseUrl(url);
   return postgres(url, {
     socket: noDelaySocket(u.hostname.replace(/^\[|\]$/g, ''), Number(u.port || 5432)),
@@ -41,7 +41,7 @@ export function openProduction(url: string, opts: { statementTimeoutMs: number; 
       application_name: 'rehearse (read-only)',
       default_transaction_read_only: 'on',
       statement_timeout: opts.statementTimeoutMs,
-      idle_in_transaction_session_timeout: Math.max(opts.statementTimeoutMs * 4, 60_000),
+      idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? Math.max(opts.statementTimeoutMs * 4, 60_000),
     } as Record<string, string | number>,
   } as postgres.Options<Record<string, postgres.PostgresType>>);
 }
@@ -77,6 +77,12 @@ export interface Snapshot {
   tx: ReadOnlyTx;
   /** The snapshot's server process, for pg_cancel_backend. */
   pid: number;
+  /**
+   * pg_export_snapshot() of this transaction, for readers on other connections (`openSnapshot(sql,
+   * { importId })`); undefined where the server cannot export one (a standby before PostgreSQL 10,
+   * a transaction-mode pooler): then everything is read through `tx`.
+   */
+  exportedId?: string;
   /** Ends the read-only transaction (it never wrote anything, so commit and rollback are the same). */
   close(): Promise<void>;
   /**
@@ -88,25 +94,46 @@ export interface Snapshot {
   abort(): Promise<void>;
 }
 
+/** What pg_export_snapshot returns (e.g. 00000003-0000001B-1): checked, since SET TRANSACTION SNAPSHOT takes no parameter. */
+const SNAPSHOT_ID = /^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$/i;
+
 /**
  * Opens one REPEATABLE READ READ ONLY transaction and keeps it open across several steps (plan,
  * copy, verify all see the same snapshot) until `close()` or `abort()`. The pool needs a second
- * connection for `abort()` to cancel through.
+ * connection for `abort()` to cancel through. With `importId` the transaction adopts another one's
+ * exported snapshot (SET TRANSACTION SNAPSHOT, as pg_dump -j does), so it sees exactly the same
+ * rows; without it the snapshot is exported for such readers.
  */
-export async function openSnapshot(sql: ReadOnlySql): Promise<Snapshot> {
+export async function openSnapshot(sql: ReadOnlySql, opts: { importId?: string; noExport?: boolean } = {}): Promise<Snapshot> {
+  if (opts.importId !== undefined && !SNAPSHOT_ID.test(opts.importId)) throw new Error(`not a snapshot id: ${opts.importId}`);
   let release!: () => void;
   let ready!: (tx: ReadOnlyTx) => void;
   const txReady = new Promise<ReadOnlyTx>((resolve) => (ready = resolve));
-  const done = sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', (tx) => {
+  const done = sql.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY', async (tx) => {
+    // Must be the transaction's first statement.
+    if (opts.importId !== undefined) await tx.unsafe(`SET TRANSACTION SNAPSHOT '${opts.importId}'`);
     ready(tx);
     return new Promise<void>((resolve) => (release = resolve));
   });
   const tx = await Promise.race([txReady, done.then(() => Promise.reject(new Error('the snapshot transaction ended early')))]);
   const [{ pid }] = (await tx`SELECT pg_backend_pid() AS pid`) as unknown as [{ pid: number }];
+  let exportedId: string | undefined;
+  if (opts.importId === undefined && !opts.noExport) {
+    // Not from a savepoint (PostgreSQL refuses to export from a subtransaction): a refusal ends this
+    // transaction, so it is closed and a plain one opened instead.
+    try {
+      [{ id: exportedId }] = (await tx`SELECT pg_export_snapshot() AS id`) as unknown as [{ id: string }];
+    } catch {
+      release();
+      await done.catch(() => undefined);
+      return openSnapshot(sql, { noExport: true });
+    }
+  }
   let ended = false;
   return {
     tx,
     pid,
+    ...(exportedId ? { exportedId } : {}),
     close: async () => {
       if (ended) return;
       ended = true;
@@ -119,6 +146,42 @@ export async function openSnapshot(sql: ReadOnlySql): Promise<Snapshot> {
       await cancelBackend(sql, pid);
       await sql.end({ timeout: 0 });
       done.catch(() => undefined);
+    },
+  };
+}
+
+export interface SnapshotReaders {
+  /** Transactions that see exactly the main snapshot's rows: imported ones, or the main one alone when it exported none. */
+  txs: ReadOnlyTx[];
+  close(): Promise<void>;
+  /** Cancels what they run and drops their connections (a cursor cut off half-way leaves a connection unusable). */
+  abort(): Promise<void>;
+}
+
+/**
+ * `count` more read-only transactions on the main snapshot, on their own connections, so several
+ * tables can be read at once. A reader waits (idle in its transaction) while the writer is busy with
+ * an earlier table, so its idle timeout is generous; aborting or closing ends them all.
+ */
+export async function openSnapshotReaders(url: string, main: Snapshot, count: number, statementTimeoutMs: number): Promise<SnapshotReaders> {
+  if (!main.exportedId || count < 1) return { txs: [main.tx], close: async () => undefined, abort: async () => undefined };
+  const sql = openProduction(url, { statementTimeoutMs, max: count + 1, idleInTransactionMs: 30 * 60_000 });
+  const readers: Snapshot[] = [];
+  try {
+    for (let i = 0; i < count; i++) readers.push(await openSnapshot(sql, { importId: main.exportedId }));
+  } catch (error) {
+    await sql.end({ timeout: 0 });
+    throw error;
+  }
+  return {
+    txs: readers.map((r) => r.tx),
+    close: async () => {
+      await Promise.all(readers.map((r) => r.close()));
+      await sql.end({ timeout: 2 });
+    },
+    abort: async () => {
+      await Promise.all(readers.map((r) => cancelBackend(sql, r.pid)));
+      await sql.end({ timeout: 0 });
     },
   };
 }

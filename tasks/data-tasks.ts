@@ -15,7 +15,7 @@ import { loadSubset, type LoadResult } from '../src/data/load.js';
 import { catalogSummary, checkStagingCanHold, dumpProductionSchema, readProductionFacts } from '../src/data/schema-copy.js';
 import { verifyLoad, type CheckResult } from '../src/data/verify.js';
 import { CancelledError, CheckFailedError, UserError } from '../src/errors.js';
-import { openProduction, openSnapshot, translatePgError, type Snapshot } from '../src/production.js';
+import { openProduction, openSnapshot, openSnapshotReaders, translatePgError, type Snapshot } from '../src/production.js';
 import { writeReport } from '../src/reports.js';
 import { fingerprint, proveRestore, restoreStaging, type RestoreProof, type TableFingerprint } from '../src/restore.js';
 import { stagingSql } from '../src/staging-db.js';
@@ -224,8 +224,14 @@ export function dataTasks(): ListrTask<DataContext>[] {
           ctx.keyFingerprint = transformers.fingerprint;
           const before = await stagingState(ctx.staging!, config.data.schemas);
           ctx.fingerprintBefore = before.data;
+          // Readers on production's one snapshot, so two tables are read at once (a 2-core host).
+          const readers = await openSnapshotReaders(ctx.production!.url, ctx.snapshot!, 2, config.production.statementTimeoutMs);
+          // The snapshot's own transaction waits while they read: keep it from the idle-in-transaction timeout.
+          const snapshotTx = ctx.snapshot!.tx;
+          const keepAlive = setInterval(() => void snapshotTx`SELECT 1`.catch(() => undefined), 20_000);
           try {
             ctx.load = await loadSubset(ctx.staging!, ctx.snapshot!.tx, ctx.shape!, ctx.plan!, {
+              readers: readers.txs,
               schemas: config.data.schemas,
               ...(schemaSql !== undefined ? { schemaSql } : {}),
               facts,
@@ -237,15 +243,19 @@ export function dataTasks(): ListrTask<DataContext>[] {
               ...(ctx.failAfterTable ? { failAfterTable: ctx.failAfterTable } : {}),
               onTable: (p) => (task.output = `${p.index + 1}/${p.total} ${p.table}: ${n(p.rows)} rows${p.rowsPerSecond ? `, ${n(Math.round(p.rowsPerSecond))} rows/s` : ''}${p.done ? ' ✔' : ''}`),
             });
+            await readers.close();
           } catch (error) {
-            // A COPY may have been cut off half-way: that connection is dropped, never reused.
+            // A read may have been cut off half-way: those connections are dropped, never reused.
             ctx.abandonProduction = true;
+            await readers.abort();
             await ctx.snapshot?.abort();
             const truth = await stagingAfterFailure(ctx, before);
             if (ctx.signal.aborted) throw new CancelledError(`The load was rolled back; ${truth}. Production's snapshot was closed.`);
             const e = error as Error;
             const opts = error instanceof UserError ? { exitCode: error.exitCode, ...(error.tryThis ? { tryThis: error.tryThis } : {}) } : { tryThis: 'Fix the cause above and run `rehearse data` again.' };
             throw new UserError(`Loading the subset failed and was rolled back: ${e.message.replace(/\.$/, '')}. Then ${truth}.`, { exitCode: 1, ...opts });
+          } finally {
+            clearInterval(keepAlive);
           }
           // The load was the keys' last user: on a large subset they are millions of strings.
           ctx.plan!.selection.clear();

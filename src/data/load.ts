@@ -1,19 +1,19 @@
 // Loads a planned subset into staging in ONE staging transaction: (re)create the app schemas from
-// production's dump (extensions first, in their schemas), drop the foreign keys, switch the app's
-// own triggers off, empty the app tables, stream every table with COPY (production → anonymizer →
-// staging), switch the triggers back to their own state, re-create the foreign keys (which
+// production's dump (extensions first, in their schemas), drop the foreign keys and the non-unique
+// indexes, switch the app's own triggers off, empty the app tables, stream every table (readers on
+// production's snapshot, several tables at once → anonymizer → staging COPY, one table at a time),
+// switch the triggers back to their own state, build the indexes, re-create the foreign keys (which
 // re-validates them), reset sequences and refresh materialized views. Any failure rolls the whole
-// transaction back. One abort (Ctrl-C) cancels the running statement and ends the COPY streams.
+// transaction back. One abort (Ctrl-C) cancels the running statement and ends the streams.
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type postgres from 'postgres';
-import { createCopyTransform, createRowAnonymizer, createTransformers, type AnonymizeRules, type ColumnStats, type Transformers } from '../anonymize/index.js';
+import { createCopyTransform, createRowAnonymizer, createTransformers, encodeCopyField, type AnonymizeRules, type ColumnStats, type Transformers } from '../anonymize/index.js';
 import type { ColumnTypes } from './guards.js';
 import { UserError } from '../errors.js';
-import { resumeStalledSockets } from '../pg-connect.js';
 import { cancelBackend, type ReadOnlyTx } from '../production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
-import { selectionPredicates, type SubsetPlan } from '../subset/planner.js';
+import { selectionPredicates, rowKeyColumns, type SubsetPlan } from '../subset/planner.js';
 import { prepareSchemaSql, type ProductionSchemaFacts } from './schema-copy.js';
 
 export interface TableLoad {
@@ -46,6 +46,11 @@ export interface LoadOptions {
   /** Types under domains and length limits, so pseudonyms fit their columns. */
   columnTypes?: ColumnTypes;
   signal?: AbortSignal;
+  /**
+   * Transactions on the production snapshot that read the tables, several at once (one table per
+   * reader); default: the snapshot's own transaction alone.
+   */
+  readers?: ReadOnlyTx[];
   onTable?: (progress: { table: string; index: number; total: number; rows: number; rowsPerSecond: number; done: boolean }) => void;
   /** For tests: throw after loading this table (proves the rollback). */
   failAfterTable?: string;
@@ -65,6 +70,17 @@ export class StagingRejectedError extends Error {
 const copyColumns = (shape: DbShape, table: string) => shape.tables.get(table)!.columns.filter((c) => !c.generated);
 
 export async function loadSubset(staging: postgres.Sql, production: ReadOnlyTx, prodShape: DbShape, plan: SubsetPlan, opts: LoadOptions): Promise<LoadResult> {
+  const reads = readTables(opts.readers?.length ? opts.readers : [production], prodShape, plan, opts.signal);
+  try {
+    return await writeTables(staging, reads, prodShape, plan, opts);
+  } finally {
+    // On failure a reader may still wait on production: not awaited; the caller ends the readers'
+    // transactions (their error, if any, already reached the writer through its table's stream).
+    reads.stop(new Error('the load ended'));
+  }
+}
+
+async function writeTables(staging: postgres.Sql, reads: TableReads, prodShape: DbShape, plan: SubsetPlan, opts: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
   const transformers = opts.transformers ?? createTransformers(opts.secret);
   const tables: TableLoad[] = [];
@@ -103,6 +119,10 @@ export async function loadSubset(staging: postgres.Sql, production: ReadOnlyTx, 
       for (const t of triggers) await tx.unsafe(`ALTER TABLE ${t.tbl} DISABLE TRIGGER ${quoteIdent(t.name)}`);
       const appTables = [...stagingShape.tables.values()].map((t) => t.qualified);
       if (appTables.length) await tx.unsafe(`TRUNCATE ${appTables.join(', ')}`);
+      // Secondary indexes are built once the rows are in, as pg_restore does: one sort per index
+      // instead of an insert per row.
+      const deferred = await deferrableIndexes(tx, opts.schemas);
+      for (const ix of deferred) await tx.unsafe(`DROP INDEX ${ix.name}`);
 
       for (const [index, table] of plan.loadOrder.entries()) {
         opts.signal?.throwIfAborted();
@@ -118,26 +138,19 @@ export async function loadSubset(staging: postgres.Sql, production: ReadOnlyTx, 
         const tableStarted = performance.now();
         let rows = 0;
         let bytes = 0;
-        const predicates = selectionPredicates(prodShape, plan, table);
-        if (predicates.length) {
+        const source = reads.tables.get(table)!;
+        if (source.batches) {
           const target = await copyIn(tx, `COPY ${t.qualified} (${colList}) FROM STDIN`);
-          const orderBy = t.primaryKey.length ? ` ORDER BY ${t.primaryKey.map(quoteIdent).join(', ')}` : '';
           const transform = createCopyTransform(anonymizer, {
             onProgress: (n) => {
               const seconds = (performance.now() - tableStarted) / 1000;
               opts.onTable?.({ table, index, total: plan.loadOrder.length, rows: rows + n, rowsPerSecond: seconds > 0 ? (rows + n) / seconds : 0, done: false });
             },
           });
-          // One production COPY per batch of keys, all into the one staging COPY. The pipeline's
-          // signal destroys all three streams on abort, wherever backpressure holds them.
+          // The table's reader (already under way) into the one staging COPY. The pipeline's signal
+          // destroys the streams on abort, wherever backpressure holds them.
           await pipeline(
-            async function* () {
-              for (const where of predicates) {
-                const source = await production.unsafe(`COPY (SELECT ${colList} FROM ${t.qualified} WHERE ${where}${orderBy}) TO STDOUT`).readable();
-                for await (const chunk of source) yield chunk as Buffer;
-                resumeStalledSockets();
-              }
-            },
+            source.chunks(),
             transform,
             target,
             ...((opts.signal ? [{ signal: opts.signal }] : []) as []),
@@ -158,6 +171,11 @@ export async function loadSubset(staging: postgres.Sql, production: ReadOnlyTx, 
       current = undefined;
 
       for (const t of triggers) await tx.unsafe(`ALTER TABLE ${t.tbl} ${ENABLE[t.enabled] ?? 'ENABLE'} TRIGGER ${quoteIdent(t.name)}`);
+      if (deferred.length) await tx.unsafe(`SET LOCAL maintenance_work_mem = '256MB'`);
+      for (const ix of deferred) {
+        opts.signal?.throwIfAborted();
+        await tx.unsafe(ix.definition);
+      }
       for (const fk of stagingShape.foreignKeys) {
         opts.signal?.throwIfAborted();
         current = { table: fk.child };
@@ -180,6 +198,121 @@ export async function loadSubset(staging: postgres.Sql, production: ReadOnlyTx, 
     opts.signal?.removeEventListener('abort', onAbort);
   }
   return { tables, columns, ms: Math.round(performance.now() - started), anonymizeMs: Math.round(anonymizeMs), peakBufferedChars, materializedViewsRefreshed };
+}
+
+/** Keys per production query when reading a table (bound as array parameters). */
+const READ_KEYS = 200_000;
+/** Rows per round trip of a reader's cursor. */
+const READ_ROWS = 2000;
+/** Batches of rows a reader may hold ahead of the writer for one table: what bounds memory. */
+const READ_AHEAD = 8;
+
+/** One table's rows as COPY text, handed from its reader to the writer with backpressure both ways. */
+class ChunkQueue {
+  private readonly items: Buffer[] = [];
+  private ended = false;
+  private error: Error | undefined;
+  private dataReady: (() => void) | undefined;
+  private spaceFree: (() => void) | undefined;
+
+  async push(chunk: Buffer): Promise<void> {
+    while (this.items.length >= READ_AHEAD && !this.error) await new Promise<void>((resolve) => (this.spaceFree = resolve));
+    if (this.error) throw this.error;
+    this.items.push(chunk);
+    this.dataReady?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.dataReady?.();
+  }
+
+  fail(error: Error): void {
+    this.error ??= error;
+    this.dataReady?.();
+    this.spaceFree?.();
+  }
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      if (this.error) throw this.error;
+      const chunk = this.items.shift();
+      if (chunk) {
+        this.spaceFree?.();
+        yield chunk;
+      } else if (this.ended) return;
+      else await new Promise<void>((resolve) => (this.dataReady = resolve));
+    }
+  }
+}
+
+interface TableReads {
+  /** Per table: how many key batches it has (0: nothing to read) and its rows, in order. */
+  tables: Map<string, { batches: number; chunks: () => AsyncGenerator<Buffer> }>;
+  /** Ends every reader and fails every table's stream with `error`. */
+  stop(error: Error): void;
+  /** Settles when every reader has stopped; rejects with the first reader's error. */
+  done: Promise<void>;
+}
+
+/**
+ * Reads the planned rows of every table, as pg_dump -j does: each reader is a transaction on the
+ * same exported snapshot and takes the next table in load order, so several tables are read at
+ * once while the writer copies them into staging one after the other. A table's rows come from
+ * `SELECT … WHERE key = ANY($1) ORDER BY key` (array parameters; COPY TO takes none) through a
+ * cursor, turned into COPY text for the anonymizer. Any reader's failure stops them all.
+ */
+function readTables(readers: ReadOnlyTx[], shape: DbShape, plan: SubsetPlan, signal: AbortSignal | undefined): TableReads {
+  const jobs = plan.loadOrder.map((table) => ({ table, matches: selectionPredicates(shape, plan, table, READ_KEYS), queue: new ChunkQueue() }));
+  let next = 0;
+  let stopped: Error | undefined;
+  const stop = (error: Error) => {
+    stopped ??= error;
+    for (const job of jobs) job.queue.fail(stopped);
+  };
+  const onAbort = () => stop(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const read = async (tx: ReadOnlyTx) => {
+    while (!stopped && next < jobs.length) {
+      const job = jobs[next++]!;
+      try {
+        const t = shape.tables.get(job.table)!;
+        const cols = copyColumns(shape, job.table).map((c) => quoteIdent(c.name)).join(', ');
+        // Primary-key order: the anonymizer's collision suffixes depend on row order, so reruns agree.
+        const orderBy = t.primaryKey.length ? ` ORDER BY ${rowKeyColumns(t).map(quoteIdent).join(', ')}` : '';
+        for (const m of job.matches) {
+          const cursor = tx.unsafe(`SELECT ${cols} FROM ${t.qualified} WHERE ${m.where}${orderBy}`, m.params).raw().cursor(READ_ROWS);
+          for await (const rows of cursor) await job.queue.push(copyText(rows as unknown as Array<Array<Buffer | null>>));
+        }
+        job.queue.end();
+      } catch (error) {
+        stop(error as Error);
+        throw error;
+      }
+    }
+  };
+  const done = Promise.all(readers.map(read)).then(
+    () => signal?.removeEventListener('abort', onAbort),
+    (error) => {
+      signal?.removeEventListener('abort', onAbort);
+      throw error;
+    },
+  );
+  done.catch(() => undefined);
+  return { tables: new Map(jobs.map((j) => [j.table, { batches: j.matches.length, chunks: () => j.queue.chunks() }])), stop, done };
+}
+
+/** Rows of text-format values (what COPY TO would print for them) as COPY text lines. */
+function copyText(rows: Array<Array<Buffer | null>>): Buffer {
+  let out = '';
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i];
+      out += (i ? '\t' : '') + encodeCopyField(v === null || v === undefined ? null : v.toString('utf8'));
+    }
+    out += '\n';
+  }
+  return Buffer.from(out, 'utf8');
 }
 
 /**
@@ -260,6 +393,22 @@ const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const ENABLE: Record<string, string> = { O: 'ENABLE', A: 'ENABLE ALWAYS', R: 'ENABLE REPLICA' };
 
 /** The app's own enabled triggers (not the ones PostgreSQL makes for constraints), with their state. */
+/**
+ * Non-unique plain indexes of the app's tables (no constraint owns them, no partition hierarchy, no CLUSTER mark):
+ * safe to drop and re-create from their definitions within the load's transaction. Unique ones stay,
+ * so a duplicate is refused on its row, named as such.
+ */
+async function deferrableIndexes(tx: postgres.TransactionSql, schemas: string[]) {
+  return (await tx.unsafe(
+    `SELECT format('%I.%I', n.nspname, i.relname) AS name, pg_get_indexdef(x.indexrelid) AS definition
+     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid JOIN pg_namespace n ON n.oid = i.relnamespace
+     WHERE n.nspname = ANY($1::text[]) AND c.relkind = 'r' AND NOT c.relispartition AND NOT i.relispartition
+       AND NOT x.indisunique AND NOT x.indisclustered AND x.indisvalid AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+     ORDER BY x.indexrelid`,
+    [schemas],
+  )) as unknown as Array<{ name: string; definition: string }>;
+}
+
 async function userTriggers(tx: postgres.TransactionSql, schemas: string[]) {
   return (await tx.unsafe(
     `SELECT format('%I.%I', n.nspname, c.relname) AS tbl, t.tgname AS name, t.tgenabled AS enabled

@@ -6,7 +6,6 @@ import { isDeepStrictEqual } from 'node:util';
 import type postgres from 'postgres';
 import { UserError } from '../errors.js';
 import { quoteIdent, type DbShape, type ForeignKey, type TableInfo, loadOrder } from './introspect.js';
-import { arrayLiteral, sqlString } from './sql-literals.js';
 
 export interface SeedOptions {
   table: string;
@@ -61,21 +60,28 @@ export interface SubsetPlan {
  */
 const tupleKey = (values: Array<string | null>): string => (values.length === 1 && values[0] !== null ? values[0]! : JSON.stringify(values));
 const keyTuple = (key: string, width: number): Array<string | null> => (width === 1 ? [key] : (JSON.parse(key) as Array<string | null>));
-/** Keys inlined per query. */
-const BATCH = 5000;
+/** Keys per query: bound as array parameters, so a batch costs no SQL text to parse and plans as one join. */
+const BATCH = 50_000;
 /** Rows one downward query may return (parents × cap), so a result never holds a whole table. */
-const DOWN_ROWS_PER_QUERY = 50_000;
+const DOWN_ROWS_PER_QUERY = 200_000;
 
 /** The SQL expression that identifies a row of `t` within one snapshot. */
 export const rowKeyColumns = (t: TableInfo) => (t.primaryKey.length ? t.primaryKey : ['ctid']);
 const colExpr = (c: string) => (c === 'ctid' ? 'ctid' : quoteIdent(c));
 const typeOf = (t: TableInfo, c: string) => (c === 'ctid' ? 'tid' : t.columns.find((x) => x.name === c)!.sqlType);
 
-/** WHERE clause matching rows whose `columns` equal one of the tuples, all inlined as literals. */
-export function tupleMatch(t: TableInfo, columns: string[], tuples: Array<Array<string | null>>): string {
-  if (columns.length === 1) return `${colExpr(columns[0]!)} = ANY(${sqlString(arrayLiteral(tuples.map((v) => v[0]!)))}::${typeOf(t, columns[0]!)}[])`;
-  const arrays = columns.map((c, i) => `${sqlString(arrayLiteral(tuples.map((v) => v[i]!)))}::${typeOf(t, c)}[]`);
-  return `(${columns.map(colExpr).join(', ')}) IN (SELECT * FROM unnest(${arrays.join(', ')}))`;
+/** A WHERE clause with its parameters: one text array per key column ($1, $2…), whatever the number of keys. */
+export interface KeyMatch {
+  where: string;
+  params: string[][];
+}
+
+/** Rows whose `columns` equal one of the tuples: `= ANY($1)` for one column, a join on unnest($1, $2…) for several. */
+export function tupleMatch(t: TableInfo, columns: string[], tuples: Array<Array<string | null>>): KeyMatch {
+  const params = columns.map((_, i) => tuples.map((v) => v[i]!));
+  const array = (c: string, i: number) => `$${i + 1}::text[]::${typeOf(t, c)}[]`;
+  if (columns.length === 1) return { where: `${colExpr(columns[0]!)} = ANY(${array(columns[0]!, 0)})`, params };
+  return { where: `(${columns.map(colExpr).join(', ')}) IN (SELECT * FROM unnest(${columns.map(array).join(', ')}))`, params };
 }
 
 export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, opts: PlanOptions): Promise<SubsetPlan> {
@@ -101,7 +107,7 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
     fk.parentColumns.forEach((c) => kept.get(fk.parent)?.add(c));
   }
 
-  const fetchRows = async (table: string, where: string, extra: { partitionBy?: string[]; cap?: number } = {}) => {
+  const fetchRows = async (table: string, { where, params }: KeyMatch, extra: { partitionBy?: string[]; cap?: number } = {}) => {
     opts.signal?.throwIfAborted();
     const t = shape.tables.get(table)!;
     const cols = [...kept.get(table)!];
@@ -110,7 +116,7 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
     const query = extra.partitionBy
       ? `SELECT * FROM (SELECT ${select}, row_number() OVER (PARTITION BY ${extra.partitionBy.map(colExpr).join(', ')} ORDER BY ${orderBy}) AS "__rn" FROM ${t.qualified} WHERE ${where}) s WHERE "__rn" <= ${extra.cap}`
       : `SELECT ${select} FROM ${t.qualified} WHERE ${where}`;
-    return (await tx.unsafe(query)) as unknown as RowValues[];
+    return (await tx.unsafe(query, params)) as unknown as RowValues[];
   };
   const keyOf = (table: string, row: RowValues) => tupleKey(rowKeyColumns(shape.tables.get(table)!).map((c) => row[c] ?? null));
 
@@ -257,7 +263,8 @@ export async function planSubset(tx: postgres.TransactionSql, shape: DbShape, op
 
 async function fetchRoleCounts(tx: postgres.TransactionSql, t: TableInfo, seed: SeedOptions, ids: string[]) {
   const rows = (await tx.unsafe(
-    `SELECT ${quoteIdent(seed.roleColumn)}::text AS role, count(*)::int AS n FROM ${t.qualified} WHERE ${tupleMatch(t, [seed.idColumn], ids.map((id) => [id]))} GROUP BY 1`,
+    `SELECT ${quoteIdent(seed.roleColumn)}::text AS role, count(*)::int AS n FROM ${t.qualified} WHERE ${tupleMatch(t, [seed.idColumn], []).where} GROUP BY 1`,
+    [ids],
   )) as unknown as Array<{ role: string; n: number }>;
   return rows;
 }
@@ -282,7 +289,7 @@ async function chooseSeedUsers(tx: postgres.TransactionSql, t: TableInfo, opts: 
   const chosen = new Map<string, { id: string; role: string; deleted: boolean }>();
   for (const r of roles) {
     const want = r === s.learnerRole ? s.minLearners : 1;
-    const rows = (await tx.unsafe(`${pick} WHERE ${role}::text = ${sqlString(r)} ORDER BY ${recency} LIMIT ${want}`)) as unknown as Array<{ id: string; role: string; deleted: boolean }>;
+    const rows = (await tx.unsafe(`${pick} WHERE ${role}::text = $1 ORDER BY ${recency} LIMIT ${want}`, [r])) as unknown as Array<{ id: string; role: string; deleted: boolean }>;
     for (const row of rows) chosen.set(row.id, row);
     if (r === s.learnerRole && rows.filter((x) => !x.deleted).length < s.minLearners) {
       warnings.push(`only ${rows.filter((x) => !x.deleted).length} active ${s.learnerRole} users exist in production (wanted ${s.minLearners})`);
@@ -291,19 +298,19 @@ async function chooseSeedUsers(tx: postgres.TransactionSql, t: TableInfo, opts: 
   if (!roles.includes(s.learnerRole)) warnings.push(`production has no ${s.learnerRole} users: the migration will have nothing to change`);
   const remaining = opts.maxUsers - chosen.size;
   if (remaining > 0) {
-    const exclude = chosen.size ? `WHERE NOT (${tupleMatch(t, [s.idColumn], [...chosen.keys()].map((k) => [k]))})` : '';
-    const rows = (await tx.unsafe(`${pick} ${exclude} ORDER BY ${recency} LIMIT ${remaining}`)) as unknown as Array<{ id: string; role: string; deleted: boolean }>;
+    const exclude = tupleMatch(t, [s.idColumn], [...chosen.keys()].map((k) => [k]));
+    const rows = (await tx.unsafe(`${pick} WHERE NOT (${exclude.where}) ORDER BY ${recency} LIMIT ${remaining}`, exclude.params)) as unknown as Array<{ id: string; role: string; deleted: boolean }>;
     for (const row of rows) chosen.set(row.id, row);
   }
   return [...chosen.values()];
 }
 
-/** The WHERE clauses that select a table's planned rows, in batches (literals, for COPY). */
-export function selectionPredicates(shape: DbShape, plan: SubsetPlan, table: string, batch = BATCH): string[] {
+/** The WHERE clauses (with their array parameters) that select a table's planned rows, in batches. */
+export function selectionPredicates(shape: DbShape, plan: SubsetPlan, table: string, batch = BATCH): KeyMatch[] {
   const t = shape.tables.get(table)!;
   const width = rowKeyColumns(t).length;
   const keys = [...plan.selection.get(table)!.keys()].map((k) => keyTuple(k, width));
-  const out: string[] = [];
+  const out: KeyMatch[] = [];
   for (let i = 0; i < keys.length; i += batch) out.push(tupleMatch(t, rowKeyColumns(t), keys.slice(i, i + batch)));
   return out;
 }

@@ -1,9 +1,5 @@
-// Literal quoting for the few statements that cannot take bind parameters (COPY (SELECT …) TO
-// STDOUT). Assumes standard_conforming_strings=on, the default since PostgreSQL 9.1.
+// A value as an SQL string literal, the way pg_get_constraintdef prints one (seed.ts looks for a
+// role's label in a CHECK's definition). Assumes standard_conforming_strings=on, the default since
+// PostgreSQL 9.1. Queries bind their values as parameters instead.
 
 export const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
-/** A PostgreSQL array literal of text elements, e.g. {"a","b \"c\""}; null becomes NULL. */
-export function arrayLiteral(values: Array<string | null>): string {
-  return `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)).join(',')}}`;
-}

@@ -9,10 +9,9 @@ import { composeIdentity, identityMismatch, volumeOwner } from '../compose-ident
 import { renderComposeFile } from '../generate.js';
 import { stackNames, workPaths } from '../paths.js';
 import { composeDown } from '../stack.js';
-import { confirmDangerous } from './confirm.js';
-import type { GlobalFlags } from './interaction.js';
+import { confirm, type Ui } from './ui.js';
 
-export async function runDown(config: Config, opts: { volumes: boolean; backup: boolean; flags: GlobalFlags; signal: AbortSignal }): Promise<void> {
+export async function downCommand(config: Config, opts: { volumes: boolean; backup: boolean; signal: AbortSignal }, ui: Ui): Promise<void> {
   const log = (line: string) => process.stderr.write(line + '\n');
   const docker = dockerClient();
   await pingDocker(docker, opts.signal);
@@ -40,19 +39,17 @@ export async function runDown(config: Config, opts: { volumes: boolean; backup: 
   }
   const containers = await listStackContainers(docker, config);
   if (opts.volumes) {
-    await confirmDangerous(
-      {
-        action: 'Removing the staging stack with its volumes',
-        rows: [
-          ['containers', containers.map((c) => c.name).join(', ') || '(none)'],
-          ['volumes', Object.values(config.volumes).join(', ')],
-          ['network', stackNames(config).network],
-          ['database', `${config.database.name} (all staging data)`],
-        ],
-        resourceName: config.database.name,
-      },
-      opts.flags,
-    );
+    await confirm(ui, {
+      kind: 'dangerous',
+      action: 'Removing the staging stack with its volumes',
+      rows: [
+        ['containers', containers.map((c) => c.name).join(', ') || '(none)'],
+        ['volumes', Object.values(config.volumes).join(', ')],
+        ['network', stackNames(config).network],
+        ['database', `${config.database.name} (all staging data)`],
+      ],
+      resourceName: config.database.name,
+    });
     const db = containers.find((c) => c.service === 'postgres-staging' && c.state === 'running');
     if (opts.backup && db) {
       log('Backing up the staging database first…');

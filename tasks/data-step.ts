@@ -30,7 +30,7 @@ export const dataStep: Step<DataContext> = {
     return {
       step: 'data',
       preview: formatDataPlan(dry, { compact: true }),
-      confirm: question(this.guard!(ctx), [
+      confirm: question(dataStep.guard!(ctx), [
         ['staging now', await stagingContents(config)],
         ['replaced by', `${n(p.totalRows)} anonymized rows (${p.seedUsers.length} users + ${p.pulledInUsers.count} parents) from ${dry.production!.display}`],
         BACKUP_FIRST,

@@ -42,7 +42,7 @@ export const migrateStep: Step<MigrateContext> = {
     const c = m.meta.change;
     return {
       step: 'migrate',
-      confirm: question(this.guard!(ctx), [
+      confirm: question(migrateStep.guard!(ctx), [
         ['migration', `${m.meta.target.table}.${c.column}: ${c.from} → ${c.to} (${m.dir})`],
         ...(m.outsideProject ? [['note', m.outsideProject] as [string, string]] : []),
         ...(m.meta.allow.length ? [['allowed', `${m.meta.allow.join(', ')} (declared in migration.json)`] as [string, string]] : []),

@@ -79,7 +79,7 @@ export const restoreStep: Step<RestoreContext> = {
     const b = await pickBackup(ctx);
     return {
       step: 'data restore',
-      confirm: question(this.guard!(ctx), [
+      confirm: question(restoreStep.guard!(ctx), [
         ['staging now', await stagingContents(ctx.config, { allSchemas: true, required: true })],
         ['replaced by', `${b.file}: ${b.tables} tables, ${n(b.rows)} rows, taken at ${b.takenAt} (${kib(b.bytes)})`],
         ...ctx.skipped.map((s): [string, string] => ['skipped', s.problem]),

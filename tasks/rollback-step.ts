@@ -122,7 +122,7 @@ export const rollbackStep: Step<RollbackContext> = {
     const m = ctx.migration!;
     return {
       step: 'migrate rollback',
-      confirm: question(this.guard!(ctx), [
+      confirm: question(rollbackStep.guard!(ctx), [
         ...ctx.runs!.map((r): [string, string] => [r.runId, `${r.rows} rows, last at ${r.lastAt}`]),
         ['restores', `${m.meta.mayChange.join(', ')} from the log snapshots (${m.dir}/down.sql)`],
         ['backup first', 'staging-backups/staging-backup-<timestamp>.sql.gz'],

@@ -1,4 +1,4 @@
-// Entry point: parses argv, picks the output mode, runs one command, renders errors once.
+// Entry point: parses argv, runs one command, renders errors once (output settings: src/commands/ui.ts).
 // Heavy modules (dockerode, ink, postgres) are imported inside actions so `--help` stays fast.
 import { Command } from 'commander';
 import { CancelledError, ExitCode, SubprocessError, UserError, isAbortError } from './errors.js';

@@ -119,7 +119,7 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
       const { downCommand } = await import('./commands/down.js');
-      await locked(config, opts.volumes ? 'down --volumes' : 'down', () => downCommand(config, { volumes: !!opts.volumes, backup: opts.backup, signal: controller.signal }, uiOf(globals)));
+      await locked(config, opts.volumes ? 'down --volumes' : 'down', () => downCommand(config, { volumes: !!opts.volumes, backup: opts.backup }, uiOf(globals), controller.signal));
     });
 
   const data = program

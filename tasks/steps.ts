@@ -34,7 +34,7 @@ export interface StepPlan {
 }
 
 /** Steps that are commands of their own, outside the wizard's five. */
-export type StepCommand = 'migrate rollback' | 'data restore';
+export type StepCommand = 'migrate rollback' | 'data restore' | 'down';
 
 /** How a finished run ends: the `--json` result line's fields, or the text a person reads on stdout. */
 export interface StepResult {

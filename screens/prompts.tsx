@@ -1,5 +1,6 @@
-// One-off prompts outside the wizard (`rehearse setup` asking before it destroys something).
-// They draw on stderr so a command's stdout stays clean for results; callers check canPrompt() first.
+// One-off prompts outside the wizard (a command asking before it destroys something).
+// They draw on stderr so a command's stdout stays clean for results; they are reached only
+// through src/commands/ui.ts, whose prompt functions check first whether anyone can answer.
 import { render } from 'ink';
 import type { ReactElement } from 'react';
 import { ConfirmPrompt } from './ConfirmPrompt.js';

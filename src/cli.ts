@@ -1,9 +1,9 @@
-// Entry point: parses argv, picks the output mode, runs one command, renders errors once.
+// Entry point: parses argv, runs one command, renders errors once (output settings: src/commands/ui.ts).
 // Heavy modules (dockerode, ink, postgres) are imported inside actions so `--help` stays fast.
 import { Command } from 'commander';
 import { CancelledError, ExitCode, SubprocessError, UserError, isAbortError } from './errors.js';
 import { version } from './version.js';
-import { writeResult } from './commands/interaction.js';
+import { uiOf, writeResult, type Ui } from './commands/ui.js';
 
 interface Globals {
   config?: string;
@@ -31,11 +31,6 @@ async function loadEffectiveConfig(globals: Globals, profiles?: { admin?: boolea
 async function locked<T>(config: import('./config.js').Config, command: string, fn: (lock: import('./run-lock.js').RunLock) => Promise<T>, opts: { staging?: boolean } = {}): Promise<T> {
   const { withRunLock } = await import('./run-lock.js');
   return withRunLock(config, command, fn, opts);
-}
-
-async function mode(globals: Globals) {
-  const { outputMode } = await import('./commands/interaction.js');
-  return outputMode(globals);
 }
 
 
@@ -68,8 +63,9 @@ export function buildProgram(): Command {
         throw new UserError(`Unknown command "${command}".`, { tryThis: `${near.length ? `Did you mean ${near.map((k) => `\`rehearse ${k}\``).join(' or ')}? ` : ''}Commands: ${known.join(', ')} (\`rehearse --help\`).` });
       }
       const globals = program.opts<Globals>();
-      const { canPrompt } = await import('./commands/interaction.js');
-      if (globals.yes || globals.json || !canPrompt()) {
+      const { canPrompt } = await import('./commands/ui.js');
+      const ui = uiOf(globals);
+      if (ui.yes || !canPrompt(ui)) {
         throw new UserError('The guided wizard needs an interactive terminal.', {
           tryThis: 'Run a step on its own instead, e.g. `rehearse setup --yes` (see `rehearse --help`).',
         });
@@ -90,15 +86,8 @@ export function buildProgram(): Command {
     .action(async (opts: { admin?: boolean; monitoring?: boolean; all?: boolean; regenerateCerts?: boolean }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals, { admin: opts.admin || opts.all, monitoring: opts.monitoring || opts.all });
-      const { runSetup } = await import('./commands/setup.js');
-      const ctx = await locked(config, 'setup', async () => runSetup(config, { mode: await mode(globals), signal: controller.signal, regenerateCerts: !!opts.regenerateCerts }));
-      const result = { ok: true, report: ctx.reportFile, urls: ctx.status?.urls, containers: ctx.status?.containers.map((c) => ({ name: c.name, health: c.health })), skipped: ctx.skipped };
-      if (globals.json) writeResult(result);
-      else {
-        const { formatStatus } = await import('./commands/status.js');
-        const skipped = ctx.skipped.map((s) => `\n${s.note}\n`).join('');
-        process.stdout.write(`\nStaging is up.\n${formatStatus(ctx.status!)}\n${skipped}Report: ${ctx.reportFile}\n`);
-      }
+      const { setupCommand } = await import('./commands/setup.js');
+      await locked(config, 'setup', () => setupCommand(config, { regenerateCerts: !!opts.regenerateCerts }, uiOf(globals), controller.signal));
     });
 
   program
@@ -107,8 +96,8 @@ export function buildProgram(): Command {
     .action(async () => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { showStatus } = await import('./commands/status.js');
-      await showStatus(config, !!globals.json);
+      const { statusCommand } = await import('./commands/status.js');
+      await statusCommand(config, uiOf(globals));
     });
 
   program
@@ -132,8 +121,8 @@ export function buildProgram(): Command {
     .action(async (opts: { volumes?: boolean; backup: boolean }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runDown } = await import('./commands/down.js');
-      await locked(config, opts.volumes ? 'down --volumes' : 'down', () => runDown(config, { volumes: !!opts.volumes, backup: opts.backup, flags: globals, signal: controller.signal }));
+      const { downCommand } = await import('./commands/down.js');
+      await locked(config, opts.volumes ? 'down --volumes' : 'down', () => downCommand(config, { volumes: !!opts.volumes, backup: opts.backup }, uiOf(globals), controller.signal));
     });
 
   const data = program
@@ -144,15 +133,10 @@ export function buildProgram(): Command {
     .action(async (opts: { dryRun?: boolean; maxUsers?: number }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runData, formatPlan } = await import('./commands/data.js');
-      const run = async () => runData(config, { dryRun: !!opts.dryRun, ...(opts.maxUsers !== undefined ? { maxUsers: opts.maxUsers } : {}), flags: globals, mode: await mode(globals), signal: controller.signal });
+      const { dataCommand } = await import('./commands/data.js');
+      const run = () => dataCommand(config, { dryRun: !!opts.dryRun, maxUsers: opts.maxUsers }, uiOf(globals), controller.signal);
       // A dry run writes nothing anywhere: it needs no lock.
-      const ctx = opts.dryRun ? await run() : await locked(config, 'data', run);
-      if (globals.json) {
-        const { dataSummary } = await import('../tasks/data-tasks.js');
-        writeResult({ ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, summary: dataSummary(ctx) });
-      } else if (opts.dryRun) process.stdout.write(`\nDry run: nothing was written.\n${formatPlan(ctx)}`);
-      else process.stdout.write(`\nStaging holds the anonymized subset.\n${formatPlan(ctx)}Report: ${ctx.reportFile}\n`);
+      await (opts.dryRun ? run() : locked(config, 'data', run));
     });
   data
     .command('rules')
@@ -161,15 +145,8 @@ export function buildProgram(): Command {
     .action(async (opts: { write?: boolean }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runDataRules } = await import('./commands/data.js');
-      const { describeUndecided } = await import('./anonymize/coverage.js');
-      const result = await runDataRules(config, { write: !!opts.write });
-      if (globals.json) writeResult({ ok: true, ...result });
-      else if (!result.undecided.length) process.stdout.write('Every production column that can hold text has an anonymization decision.\n');
-      else {
-        process.stdout.write(`${result.undecided.length} column(s) without a decision:\n${describeUndecided(result.undecided)}\n`);
-        process.stdout.write(result.written ? `\nAdded ${result.written.added} proposal(s) to ${result.file} (${result.written.total} rules in it). Review them, then run \`rehearse data\`.\n` : `\nRun \`rehearse data rules --write\` to add these proposals to ${result.file} for review.\n`);
-      }
+      const { dataRulesCommand } = await import('./commands/data.js');
+      await dataRulesCommand(config, { write: !!opts.write }, uiOf(globals));
     });
   data
     .command('backup')
@@ -177,10 +154,8 @@ export function buildProgram(): Command {
     .action(async () => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runBackup } = await import('./commands/data.js');
-      const backup = await locked(config, 'data backup', () => runBackup(config, controller.signal));
-      if (globals.json) writeResult({ ok: true, ...backup });
-      else process.stdout.write(`Backup: ${backup.file} (${backup.tables} tables, ${backup.rows.toLocaleString('en-US')} rows, ${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\nProven: it decompresses completely, ends with pg_dump's end marker, and its row counts equal staging's at ${backup.takenAt}.\n`);
+      const { backupCommand } = await import('./commands/data.js');
+      await locked(config, 'data backup', () => backupCommand(config, uiOf(globals), controller.signal));
     });
   data
     .command('restore')
@@ -189,13 +164,8 @@ export function buildProgram(): Command {
     .action(async (file: string | undefined) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runRestore } = await import('./commands/data.js');
-      const result = await locked(config, 'data restore', () => runRestore(config, file, globals, controller.signal));
-      if (globals.json) writeResult({ ok: true, ...result });
-      else {
-        for (const s of result.skipped) process.stdout.write(`Skipped: ${s.problem}\n`);
-        process.stdout.write(`Restored ${result.restored} (taken at ${result.takenAt}).\nVerified: ${result.verified}.\nThe staging data it replaced is in ${result.backupOfPrevious}.\n`);
-      }
+      const { restoreCommand } = await import('./commands/data.js');
+      await locked(config, 'data restore', () => restoreCommand(config, file, uiOf(globals), controller.signal));
     });
 
   const migrate = program
@@ -208,12 +178,9 @@ export function buildProgram(): Command {
     .action(async (opts: { dryRun?: boolean; verbose?: boolean; batchSize?: number; migration?: string }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runMigrate, formatPlan, formatSummary } = await import('./commands/migrate.js');
-      const run = async () => runMigrate(config, { dryRun: !!opts.dryRun, verbose: !!opts.verbose, batchSize: opts.batchSize, migration: opts.migration, flags: globals, mode: await mode(globals), signal: controller.signal });
-      const ctx = opts.dryRun ? await run() : await locked(config, 'migrate', run);
-      if (globals.json) writeResult({ ok: true, dryRun: !!opts.dryRun, report: ctx.reportFile, plan: ctx.plan, summary: ctx.harness?.summary() });
-      else if (opts.dryRun) process.stdout.write(`\nDry run: nothing was changed.\n${formatPlan(ctx.plan!)}`);
-      else process.stdout.write(`\nMigration rehearsal passed: ${ctx.migration!.name} is applied on staging.\n${formatSummary(ctx)}Report: ${ctx.reportFile}\n`);
+      const { migrateCommand } = await import('./commands/migrate.js');
+      const run = () => migrateCommand(config, { dryRun: !!opts.dryRun, verbose: !!opts.verbose, batchSize: opts.batchSize, migration: opts.migration }, uiOf(globals), controller.signal);
+      await (opts.dryRun ? run() : locked(config, 'migrate', run));
     });
   migrate
     .command('rollback')
@@ -222,15 +189,10 @@ export function buildProgram(): Command {
     .action(async (opts: { migration?: string }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runMigrateRollback } = await import('./commands/migrate.js');
+      const { rollbackCommand } = await import('./commands/migrate.js');
       // `migrate --migration X rollback` and `migrate rollback --migration X`: the parent takes the option when it comes first.
       const migration = opts.migration ?? migrate.opts<{ migration?: string }>().migration;
-      const result = await locked(config, 'migrate rollback', () => runMigrateRollback(config, { migration, flags: globals, signal: controller.signal }));
-      if (globals.json) writeResult({ ok: true, migration: result.migration, backup: result.backup.file, runs: result.runs.map((r) => ({ runId: r.runId, rows: r.result.rows })), proof: result.proof });
-      else {
-        const { formatRollbackProof } = await import('./commands/migrate.js');
-        process.stdout.write(`Rolled back ${result.runs.map((r) => `${r.runId} (${r.result.rows} rows)`).join(', ')} of ${result.migration}.\n${formatRollbackProof(result.proof)}Backup taken before: ${result.backup.file}\n`);
-      }
+      await locked(config, 'migrate rollback', () => rollbackCommand(config, { migration }, uiOf(globals), controller.signal));
     });
 
   program
@@ -242,8 +204,8 @@ export function buildProgram(): Command {
     .action(async (opts: { quick?: boolean; category?: string[]; junit?: string }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runValidate } = await import('./commands/validate.js');
-      await runValidate(config, { quick: !!opts.quick, categories: opts.category ?? [], ...(opts.junit ? { junit: opts.junit } : {}), json: !!globals.json, mode: await mode(globals), signal: controller.signal });
+      const { validateCommand } = await import('./commands/validate.js');
+      await validateCommand(config, { quick: !!opts.quick, categories: opts.category ?? [], ...(opts.junit ? { junit: opts.junit } : {}) }, uiOf(globals), controller.signal);
     });
 
   program
@@ -256,10 +218,10 @@ export function buildProgram(): Command {
     .action(async (opts: { users?: number; seed?: number; reload?: boolean; down?: boolean }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runDemo, runDemoDown } = await import('./commands/demo.js');
+      const { demoCommand, demoDownCommand } = await import('./commands/demo.js');
       // The demo database is not staging: only the work folder's lock.
-      if (opts.down) await locked(config, 'demo --down', () => runDemoDown(config, globals, controller.signal), { staging: false });
-      else await locked(config, 'demo', () => runDemo(config, { users: opts.users ?? config.demo.users, seed: opts.seed ?? config.demo.seed, reload: !!opts.reload, json: !!globals.json, signal: controller.signal }), { staging: false });
+      if (opts.down) await locked(config, 'demo --down', () => demoDownCommand(config, uiOf(globals), controller.signal), { staging: false });
+      else await locked(config, 'demo', () => demoCommand(config, { users: opts.users ?? config.demo.users, seed: opts.seed ?? config.demo.seed, reload: !!opts.reload }, uiOf(globals), controller.signal), { staging: false });
     });
 
   program
@@ -269,9 +231,9 @@ export function buildProgram(): Command {
       const globals = program.opts<Globals>();
       if (!globals.yes) throw new UserError('`rehearse all` replaces staging data and runs a migration on it without asking.', { tryThis: 'Pass --yes to confirm, or run `rehearse` for the guided wizard.' });
       const { config } = await loadEffectiveConfig(globals);
-      const { runAll } = await import('./commands/all.js');
+      const { allCommand } = await import('./commands/all.js');
       // Staging may only come up in the run's first step: its database lock is taken then.
-      await locked(config, 'all', async (lock) => runAll(config, { flags: globals, mode: await mode(globals), signal: controller.signal, onStagingUp: () => lock.ensureStaging() }));
+      await locked(config, 'all', (lock) => allCommand(config, uiOf(globals), controller.signal, () => lock.ensureStaging()));
     });
 
   program
@@ -280,10 +242,8 @@ export function buildProgram(): Command {
     .action(async () => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runReport } = await import('./commands/report.js');
-      const result = await runReport(config);
-      if (globals.json) writeResult({ ok: true, ...result });
-      else process.stdout.write(`${result.ready ? 'GO' : 'NO-GO'}.\nReport: ${result.markdown}\n        ${result.html}\n`);
+      const { reportCommand } = await import('./commands/report.js');
+      await reportCommand(config, uiOf(globals));
     });
 
   program
@@ -293,8 +253,8 @@ export function buildProgram(): Command {
     .action(async (opts: { watch?: boolean }) => {
       const globals = program.opts<Globals>();
       const { config } = await loadEffectiveConfig(globals);
-      const { runChecklist } = await import('./commands/checklist.js');
-      await runChecklist(config, { watch: !!opts.watch, json: !!globals.json });
+      const { checklistCommand } = await import('./commands/checklist.js');
+      await checklistCommand(config, { watch: !!opts.watch }, uiOf(globals));
     });
 
   program
@@ -303,9 +263,8 @@ export function buildProgram(): Command {
     .action(async () => {
       const globals = program.opts<Globals>();
       const { config, source } = await loadEffectiveConfig(globals);
-      const { describeConfig } = await import('./commands/config.js');
-      if (globals.json) process.stdout.write(JSON.stringify(describeConfig(config, source), null, 2) + '\n');
-      else process.stdout.write((await import('yaml')).stringify(describeConfig(config, source)));
+      const { configCommand } = await import('./commands/config.js');
+      await configCommand(config, source, uiOf(globals));
     });
 
   return program;
@@ -319,7 +278,8 @@ function parseIntArg(flag: string, value: string): number {
 const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|EPIPE|EPROTO|CONNECT_TIMEOUT|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|ERR_TLS_|ERR_SSL_)/;
 
 /** The one top-level error renderer. Returns the exit code; with --json it always ends on a result line. */
-export function renderError(error: unknown, json: boolean): number {
+export function renderError(error: unknown, ui: Ui): number {
+  const { json } = ui;
   if (error instanceof CancelledError || isAbortError(error)) {
     const note = error instanceof CancelledError ? error.stateNote : undefined;
     if (json) writeResult({ ok: false, cancelled: true, note });
@@ -346,7 +306,7 @@ export function renderError(error: unknown, json: boolean): number {
     return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   // A network or TLS failure the step did not translate is the environment, not a bug.
-  if (e?.code && NETWORK_CODES.test(e.code)) return renderError(new UserError(`A connection failed: ${e.message} (${e.code}).`, { tryThis: 'Check that the server is up and reachable from here, and the host, port and sslmode in its URL.' }), json);
+  if (e?.code && NETWORK_CODES.test(e.code)) return renderError(new UserError(`A connection failed: ${e.message} (${e.code}).`, { tryThis: 'Check that the server is up and reachable from here, and the host, port and sslmode in its URL.' }), ui);
   if (json) writeResult({ ok: false, error: `Unexpected error (a bug in rehearse; please report it): ${e?.message ?? String(error)}`, exitCode: ExitCode.usage });
   process.stderr.write(`✖ Unexpected error (a bug in rehearse; please report it with this output):\n${(error as Error)?.stack ?? String(error)}\n`);
   return ExitCode.usage;
@@ -368,13 +328,15 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
+    // The flags as commander read them (it reads --json wherever it stands, even after a usage error).
+    const ui = uiOf(program.opts<Globals>());
     // listr2 wraps task errors; unwrap to render the original.
     const inner = (error as { error?: unknown })?.error ?? error;
     if (controller.signal.aborted || isAbortError(inner)) {
       const own = inner instanceof CancelledError ? inner.stateNote : undefined;
-      return renderError(new CancelledError(own ?? (await stateAfterCancel(touchesStack(argv)))), argv.includes('--json'));
+      return renderError(new CancelledError(own ?? (await stateAfterCancel(touchesStack(argv)))), ui);
     }
-    return renderError(inner, argv.includes('--json'));
+    return renderError(inner, ui);
   }
 }
 

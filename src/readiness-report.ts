@@ -1,11 +1,15 @@
 // The week-2 go/no-go evidence: one document model built from the checklist and the newest reports,
 // rendered as Markdown and as a self-contained HTML page (banner, status badges, inline SVG charts).
 // Nothing here is recomputed from memory: every figure comes from a report file it names.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Checklist, ItemStatus } from './checklist.js';
 import type { Config } from './config.js';
 import { groupedBarChart, horizontalBarChart, stepLineChart } from './evidence/svg-charts.js';
 import { describeUrl } from './production.js';
-import { newestReport } from './reports.js';
+import { readEnvFile, redact } from './env-file.js';
+import { workPaths } from './paths.js';
+import { newestReport, timestampForFile } from './reports.js';
 
 type Json = Record<string, any>;
 
@@ -215,4 +219,16 @@ figure{margin:.5rem 0 1.2rem}figcaption{color:#57606a;font-size:12px}svg{max-wid
 ${body.join('\n')}
 </body></html>
 `;
+}
+
+/** Writes the report beside the evidence as `week2-readiness-<timestamp>.md` and `.html` (0600, secrets masked). */
+export function writeReadinessReport(config: Config, checklist: Checklist): { markdown: string; html: string; ready: boolean } {
+  const env = readEnvFile(workPaths(config).envFile);
+  const doc = buildReadinessDocument(config, checklist);
+  const dir = workPaths(config).backups;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const base = path.join(dir, `week2-readiness-${timestampForFile()}`);
+  writeFileSync(`${base}.md`, redact(renderMarkdown(doc), env), { mode: 0o600 });
+  writeFileSync(`${base}.html`, redact(renderHtml(doc), env), { mode: 0o600 });
+  return { markdown: `${base}.md`, html: `${base}.html`, ready: checklist.ready };
 }

@@ -29,6 +29,8 @@ export interface MigrateContext {
   verbose: boolean;
   batchSize: number;
   migrationName: string;
+  /** The folder as written, loaded once when the context is made. */
+  folder: MigrationFolder;
   startedAt: Date;
   timings: Record<string, number>;
   /** The folder as it runs on staging (branches chosen from the catalog). */
@@ -62,6 +64,7 @@ export interface MigrateContext {
   out?: (line: string) => void;
 }
 
+/** Loads the migration folder (a bad name fails here, before anything is asked or opened). */
 export function newMigrateContext(config: Config, signal: AbortSignal, opts: { dryRun?: boolean; verbose?: boolean; batchSize?: number; migration?: string } = {}): MigrateContext {
   return {
     config,
@@ -70,6 +73,7 @@ export function newMigrateContext(config: Config, signal: AbortSignal, opts: { d
     verbose: !!opts.verbose,
     batchSize: opts.batchSize ?? config.migration.batchSize,
     migrationName: opts.migration ?? config.migration.name,
+    folder: loadMigration(opts.migration ?? config.migration.name, process.cwd(), config.workDir),
     startedAt: new Date(),
     timings: {},
     statements: [],
@@ -209,6 +213,29 @@ const figureLine = (ctx: MigrateContext) => {
   return ` (lock waits ${f.lockWaits ?? 0}, longest ${f.longestLockWaitMs ?? 0} ms; workload p95 ${f.p95BeforeMs ?? '?'} → ${f.p95DuringMs ?? '?'} ms)`;
 };
 
+/** Opens the step's staging pool once (sized for the workload) and proves it answers. */
+export async function connectStaging(ctx: MigrateContext): Promise<void> {
+  if (ctx.staging) return;
+  const { config } = ctx;
+  const sql = stagingSql(config, { max: connectionsNeeded(config.migration.workload), statementTimeoutMs: 0 });
+  try {
+    await sql`SELECT 1`;
+  } catch (error) {
+    await sql.end({ timeout: 1 });
+    throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
+  }
+  ctx.staging = sql;
+}
+
+/** Fits the folder to staging's schema and compiles it, once: a shape problem stops here, before any change. */
+export async function adaptToStaging(ctx: MigrateContext): Promise<void> {
+  if (ctx.compile) return;
+  const { config } = ctx;
+  ctx.adaptation = await adaptMigration(ctx.staging!, ctx.folder, config.data.schemas, stagingSeed(config).table);
+  ctx.migration = ctx.adaptation.migration;
+  ctx.compile = await compileMigration(ctx.staging!, ctx.adaptation, { batchSize: ctx.batchSize, includeDeleted: config.migration.softDeleted === 'include', lockTimeoutMs: config.migration.lockTimeoutMs });
+}
+
 export function migrateTasks(): ListrTask<MigrateContext>[] {
   return [
     {
@@ -216,18 +243,11 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
       task: (ctx, task) =>
         timePhase(ctx, 'connect', async () => {
           const { config } = ctx;
-          const folder = loadMigration(ctx.migrationName, process.cwd(), config.workDir);
-          ctx.staging = stagingSql(config, { max: connectionsNeeded(config.migration.workload), statementTimeoutMs: 0 });
-          try {
-            await ctx.staging`SELECT 1`;
-          } catch (error) {
-            throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
-          }
-          // Fit the folder to staging's schema first: a shape problem stops here, before any change.
-          ctx.adaptation = await adaptMigration(ctx.staging, folder, config.data.schemas, stagingSeed(config).table);
-          ctx.migration = ctx.adaptation.migration;
-          ctx.compile = await compileMigration(ctx.staging, ctx.adaptation, { batchSize: ctx.batchSize, includeDeleted: config.migration.softDeleted === 'include', lockTimeoutMs: config.migration.lockTimeoutMs });
-          if (!ctx.compile.ok && !ctx.dryRun) throw compileError(ctx.migration, ctx.compile);
+          // Done already when the step's plan asked its question: the same connection and adaptation.
+          await connectStaging(ctx);
+          await adaptToStaging(ctx);
+          const migration = ctx.migration!;
+          if (!ctx.compile!.ok && !ctx.dryRun) throw compileError(migration, ctx.compile!);
           if (!ctx.dryRun) {
             ctx.redis = await stagingRedis(config);
             try {
@@ -249,8 +269,8 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
                 : 'no production is configured (PRODUCTION_DATABASE_URL) and no demo production was made';
             }
           }
-          const c = ctx.migration.meta.change;
-          task.title = `Staging ${config.database.name}; migration ${ctx.migration.name}: ${ctx.migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}${ctx.migration.outsideProject ? ` (note: ${ctx.migration.outsideProject})` : ''}${ctx.productionNote ? `; not compared with production: ${ctx.productionNote}` : ''}`;
+          const c = migration.meta.change;
+          task.title = `Staging ${config.database.name}; migration ${migration.name}: ${migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}${migration.outsideProject ? ` (note: ${migration.outsideProject})` : ''}${ctx.productionNote ? `; not compared with production: ${ctx.productionNote}` : ''}`;
         }),
     },
     {

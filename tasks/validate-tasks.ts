@@ -25,9 +25,11 @@ export interface ValidateContext {
   /** Where to write JUnit XML (absolute), when asked for. */
   junitFile?: string;
   reportFile?: string;
+  /** The wizard's run: a last task fails the tree when a required check failed. */
+  requiredTask?: boolean;
 }
 
-export function newValidateContext(config: Config, docker: Dockerode, signal: AbortSignal, opts: Selection & { junitFile?: string; now?: Date } = {}): ValidateContext {
+export function newValidateContext(config: Config, docker: Dockerode, signal: AbortSignal, opts: Selection & { junitFile?: string; now?: Date; requiredTask?: boolean } = {}): ValidateContext {
   const selection: Selection = { quick: !!opts.quick, ...(opts.categories ? { categories: opts.categories } : {}) };
   return {
     config,
@@ -39,6 +41,7 @@ export function newValidateContext(config: Config, docker: Dockerode, signal: Ab
     results: [],
     timingsMs: {},
     ...(opts.junitFile ? { junitFile: opts.junitFile } : {}),
+    ...(opts.requiredTask ? { requiredTask: true } : {}),
   };
 }
 

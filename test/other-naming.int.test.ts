@@ -67,6 +67,8 @@ describe('rehearse all --yes on a schema whose users table is "User"', () => {
     const cfg = await rehearse(stack, ['config', '--json']);
     expect(cfg.exitCode, cfg.stderr).toBe(0);
     expect(cfg.stdout).toContain('(detected from the schema)');
+    expect(cfg.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(cfg.stdout)).toMatchObject({ type: 'result', ok: true, config: { project: stack.config.project } });
     const summary = newest('test-data-summary-');
     expect(summary.seed).toMatchObject({ table: 'User', idColumn: 'id', roleColumn: 'role', deletedAtColumn: 'deletedAt', createdAtColumn: 'createdAt' });
     expect(summary.seed.detected).toEqual(['table', 'idColumn', 'roleColumn', 'deletedAtColumn', 'createdAtColumn']);

@@ -149,6 +149,9 @@ describe('rehearse setup --yes', () => {
     const status = await rehearse(stack, ['status', '--json']);
     expect(status.exitCode, status.stderr).toBe(0);
     const parsed = JSON.parse(status.stdout);
+    // One line, the result line every command ends on.
+    expect(status.stdout.trim().split('\n')).toHaveLength(1);
+    expect(parsed).toMatchObject({ type: 'result', ok: true });
     expect(parsed.containers.map((c: { service: string; health: string }) => `${c.service}:${c.health}`)).toEqual(['app-staging:healthy', 'nginx-staging:healthy', 'postgres-staging:healthy', 'redis-staging:healthy']);
     const logs = await rehearse(stack, ['logs', 'app-staging', '--tail', '5']);
     expect(logs.exitCode, logs.stderr).toBe(0);

@@ -8,7 +8,8 @@ import { loadConfig } from '../src/config.js';
 import type { BackupResult } from '../src/backup.js';
 import type { DataContext } from '../tasks/data-tasks.js';
 import type { MigrateContext } from '../tasks/migrate-tasks.js';
-import { dataStateNote, migrateStateNote } from '../tasks/steps.js';
+import { dataStateNote } from '../tasks/data-step.js';
+import { migrateStateNote } from '../tasks/migrate-step.js';
 
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'rehearse-wz2-notes-'));
 writeFileSync(path.join(workDir, 'rehearse.config.json'), JSON.stringify({ project: 'rehearse-test-wz2-notes' }));

@@ -5,8 +5,9 @@ import { isSecretKey, readEnvFile } from '../env-file.js';
 import { workPaths } from '../paths.js';
 import { describeUrl } from '../production.js';
 import { SEED_KEYS } from '../subset/seed.js';
+import { finish, type Ui } from './ui.js';
 
-export function describeConfig(config: Config, source: string | undefined) {
+function describeConfig(config: Config, source: string | undefined) {
   const env = readEnvFile(workPaths(config).envFile);
   return {
     source: source ?? '(defaults; no rehearse.config.json|yaml found)',
@@ -21,4 +22,9 @@ export function describeConfig(config: Config, source: string | undefined) {
       ? { path: workPaths(config).envFile, values: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, isSecretKey(k) ? '********' : v])) }
       : { path: workPaths(config).envFile, values: '(not written yet; `rehearse setup` creates it)' },
   };
+}
+
+export async function configCommand(config: Config, source: string | undefined, ui: Ui): Promise<void> {
+  const described = describeConfig(config, source);
+  finish(ui, { ok: true, fields: described, text: ui.json ? '' : (await import('yaml')).stringify(described) });
 }

@@ -1,120 +1,47 @@
 // `rehearse data [--dry-run] [--max-users N]`, `rehearse data rules [--write]`, `rehearse data backup`,
 // `rehearse data restore [file]`.
 import type { Config } from '../config.js';
-import path from 'node:path';
-import { backupStaging, exactCounts, sumRows, validateBackup, type BackupInfo } from '../backup.js';
-import { newestBackup, restoreStaging, type NewestBackup } from '../restore.js';
-import { stagingSql } from '../staging-db.js';
-import { UserError } from '../errors.js';
-import { closeDataContext, dataTasks, newDataContext } from '../../tasks/data-tasks.js';
-import { formatDataPlan, kib, n, planData, withStepMarker } from '../../tasks/steps.js';
-import { runTasks, type OutputMode } from '../../tasks/run-tasks.js';
-import { confirmDangerous, confirmStep } from './confirm.js';
-import { builtinRules, userRules } from '../config.js';
-import type { Undecided } from '../anonymize/coverage.js';
-import { checkAnonymizationCoverage, readColumnTypes, resolveProduction, unknownRulesError } from '../data/guards.js';
+import { backupStaging } from '../backup.js';
+import { describeUndecided } from '../anonymize/coverage.js';
 import { writeRulesFile } from '../data/rules-file.js';
-import { openProduction, openSnapshot, translatePgError } from '../production.js';
-import { introspect } from '../subset/introspect.js';
-import type { GlobalFlags } from './interaction.js';
+import { undecidedColumns } from '../data/undecided.js';
+import { UserError } from '../errors.js';
+import { newDataContext } from '../../tasks/data-tasks.js';
+import { dataStep } from '../../tasks/data-step.js';
+import { newRestoreContext, restoreStep } from '../../tasks/restore-step.js';
+import { finish, runStep, type Ui } from './ui.js';
 
-/** The plan as the CLI prints it after the run (the preview before the question is the compact one). */
-export const formatPlan = formatDataPlan;
-
-export async function runData(config: Config, opts: { dryRun: boolean; maxUsers?: number; flags: GlobalFlags; mode: OutputMode; signal: AbortSignal }) {
+export async function dataCommand(config: Config, opts: { dryRun: boolean; maxUsers?: number | undefined }, ui: Ui, signal: AbortSignal): Promise<void> {
   if (opts.maxUsers !== undefined && (!Number.isInteger(opts.maxUsers) || opts.maxUsers < 1)) {
     throw new UserError(`--max-users must be a whole number of at least 1.`, { tryThis: '--max-users 10 (the default)' });
   }
-  if (!opts.dryRun) {
-    await confirmStep(`Replacing the staging database ${config.database.name} with a production subset`, opts.flags, () => planData(config, { maxUsers: opts.maxUsers, signal: opts.signal }));
-  }
-  const ctx = newDataContext(config, opts.signal, { dryRun: opts.dryRun, ...(opts.maxUsers !== undefined ? { maxUsers: opts.maxUsers } : {}) });
-  try {
-    if (opts.dryRun) await runTasks(dataTasks(), ctx, opts.mode);
-    else await withStepMarker(config, 'data', () => runTasks(dataTasks(), ctx, opts.mode));
-  } finally {
-    await closeDataContext(ctx);
-  }
-  return ctx;
+  const ctx = newDataContext(config, signal, { dryRun: opts.dryRun, ...(opts.maxUsers !== undefined ? { maxUsers: opts.maxUsers } : {}) });
+  await runStep(ui, dataStep, ctx, { marker: opts.dryRun ? undefined : 'data' });
+  finish(ui, dataStep.result(ctx));
 }
 
-export async function runBackup(config: Config, signal: AbortSignal) {
-  return backupStaging(config, signal);
+export async function backupCommand(config: Config, ui: Ui, signal: AbortSignal): Promise<void> {
+  const backup = await backupStaging(config, signal);
+  finish(ui, {
+    ok: true,
+    fields: { ...backup },
+    text: `Backup: ${backup.file} (${backup.tables} tables, ${backup.rows.toLocaleString('en-US')} rows, ${(backup.bytes / 1024).toFixed(1)} KiB, ${backup.ms} ms)\nProven: it decompresses completely, ends with pg_dump's end marker, and its row counts equal staging's at ${backup.takenAt}.\n`,
+  });
 }
 
-/** Exact rows of staging now, for the restore's confirmation (the restore needs staging anyway). */
-async function stagingExact(config: Config): Promise<string> {
-  const sql = stagingSql(config, { max: 1, statementTimeoutMs: 0 });
-  try {
-    const counts = await exactCounts(sql);
-    return `${Object.keys(counts).length} tables, ${n(sumRows(counts))} rows (exact)`;
-  } catch (error) {
-    throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}; nothing was changed.`, { tryThis: '`rehearse status` shows the stack; `rehearse setup` brings it up.', causes: [(error as Error).message] });
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
+export async function restoreCommand(config: Config, file: string | undefined, ui: Ui, signal: AbortSignal): Promise<void> {
+  const ctx = await runStep(ui, restoreStep, newRestoreContext(config, signal, file));
+  finish(ui, restoreStep.result(ctx));
 }
 
-export async function runRestore(config: Config, file: string | undefined, flags: GlobalFlags, signal: AbortSignal) {
-  let backup: BackupInfo;
-  let skipped: NewestBackup['skipped'] = [];
-  if (file) backup = await validateBackup(path.resolve(file));
-  else {
-    const newest = await newestBackup(config);
-    skipped = newest.skipped;
-    if (!newest.backup) {
-      throw new UserError(`There is no valid staging backup to restore${skipped.length ? ` (${skipped.length} invalid: ${skipped.map((s) => s.problem).join(' ')})` : ''}; nothing was changed.`, { tryThis: '`rehearse data backup` makes one.' });
-    }
-    backup = newest.backup;
-  }
-  await confirmDangerous(
-    {
-      action: `Restoring ${backup.file} over the staging database ${config.database.name}`,
-      rows: [
-        ['staging now', await stagingExact(config)],
-        ['replaced by', `${backup.tables} tables, ${n(backup.rows)} rows, taken at ${backup.takenAt} (${kib(backup.bytes)})`],
-        ...skipped.map((s): [string, string] => ['skipped', s.problem]),
-        ['backup first', 'the current staging is backed up (and proven) before the restore'],
-      ],
-      resourceName: config.database.name,
-    },
-    flags,
-  );
-  const before = await backupStaging(config, signal);
-  const sql = stagingSql(config, { max: 1, statementTimeoutMs: 0 });
-  try {
-    const restored = await restoreStaging(config, sql, backup.file, signal, { takenFirst: before.file });
-    return { restored: restored.file, takenAt: restored.takenAt, tables: restored.tables, rows: restored.rows, verified: restored.verified, backupOfPrevious: before.file, skipped };
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
-}
-
-/**
- * Reads production (read-only) and lists the text columns that no rule decides, with the
- * detector's proposal and reason; with `write`, adds them to the rules file for review.
- */
-export async function runDataRules(config: Config, opts: { write: boolean }): Promise<{ undecided: Undecided[]; file: string; written?: { added: number; total: number } }> {
-  const production = resolveProduction(config);
-  const sql = openProduction(production.url, { statementTimeoutMs: config.production.statementTimeoutMs, max: 1 });
-  try {
-    let snapshot;
-    try {
-      snapshot = await openSnapshot(sql);
-    } catch (error) {
-      throw translatePgError(error, production.url, 'production');
-    }
-    try {
-      const shape = await introspect(snapshot.tx, config.data.schemas);
-      const types = await readColumnTypes(snapshot.tx, config.data.schemas);
-      const coverage = await checkAnonymizationCoverage(snapshot.tx, shape, types, { user: userRules(config), builtin: builtinRules(config) });
-      if (coverage.unknownRules.length) throw unknownRulesError(coverage.unknownRules);
-      const file = config.anonymize.rulesFile;
-      return { undecided: coverage.undecided, file, ...(opts.write ? { written: writeRulesFile(file, coverage.undecided) } : {}) };
-    } finally {
-      await snapshot.close();
-    }
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
+/** Lists the production text columns that no rule decides; with `write`, adds them to the rules file for review. */
+export async function dataRulesCommand(config: Config, opts: { write: boolean }, ui: Ui): Promise<void> {
+  const undecided = await undecidedColumns(config);
+  const file = config.anonymize.rulesFile;
+  const written = opts.write ? writeRulesFile(file, undecided) : undefined;
+  const text = !undecided.length
+    ? 'Every production column that can hold text has an anonymization decision.\n'
+    : `${undecided.length} column(s) without a decision:\n${describeUndecided(undecided)}\n` +
+      (written ? `\nAdded ${written.added} proposal(s) to ${file} (${written.total} rules in it). Review them, then run \`rehearse data\`.\n` : `\nRun \`rehearse data rules --write\` to add these proposals to ${file} for review.\n`);
+  finish(ui, { ok: true, fields: { undecided, file, ...(written ? { written } : {}) }, text });
 }

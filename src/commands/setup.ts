@@ -1,12 +1,11 @@
 // `rehearse setup`: bring the staging stack up, health-gated, and leave a setup report.
 import type { Config } from '../config.js';
 import { dockerClient } from '../docker.js';
-import { newSetupContext, setupTasks } from '../../tasks/setup-tasks.js';
-import { runTasks } from '../../tasks/run-tasks.js';
-import type { OutputMode } from '../../tasks/run-tasks.js';
+import { newSetupContext } from '../../tasks/setup-tasks.js';
+import { setupStep } from '../../tasks/setup-step.js';
+import { finish, runStep, type Ui } from './ui.js';
 
-export async function runSetup(config: Config, opts: { mode: OutputMode; signal: AbortSignal; regenerateCerts: boolean }) {
-  const ctx = newSetupContext(config, dockerClient(), opts.signal, opts.regenerateCerts);
-  await runTasks(setupTasks(), ctx, opts.mode);
-  return ctx;
+export async function setupCommand(config: Config, opts: { regenerateCerts: boolean }, ui: Ui, signal: AbortSignal): Promise<void> {
+  const ctx = await runStep(ui, setupStep, newSetupContext(config, dockerClient(), signal, opts.regenerateCerts));
+  finish(ui, setupStep.result(ctx));
 }

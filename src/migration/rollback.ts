@@ -26,6 +26,12 @@ export async function appliedRuns(sql: postgres.Sql, m: MigrationFolder): Promis
   return rows;
 }
 
+/** Runs of any migration its log holds as applied: a run's batches are `<run id>#<n>`, applied while 'completed' (down marks them 'reversed'). */
+export async function appliedRunCount(sql: postgres.Sql, m: MigrationFolder): Promise<number> {
+  const [row] = (await sql.unsafe(`SELECT count(DISTINCT split_part(batch_id, '#', 1))::int AS n FROM ${logTable(m)} WHERE migration_status = 'completed'`)) as unknown as Array<{ n: number }>;
+  return row!.n;
+}
+
 export interface RollbackInputs {
   sql: postgres.Sql;
   migration: MigrationFolder;

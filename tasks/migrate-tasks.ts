@@ -39,6 +39,9 @@ export interface MigrateContext {
   production?: postgres.Sql;
   /** Why production was not compared with staging, when it was not. */
   productionNote?: string;
+  /** The migration's eligible rows in production (read-only count), or why they were not counted. */
+  productionEligible?: number;
+  productionCountError?: string;
   redis?: Redis;
   backup?: BackupResult;
   /** Rows in the migration's source state when the backup was taken: what a stop is compared with. */
@@ -133,6 +136,7 @@ function newHarness(ctx: MigrateContext): MigrationHarness {
     redis: ctx.redis ? { client: ctx.redis, patterns: config.migration.redisKeyPatterns } : undefined,
     production: ctx.production,
     productionNote: ctx.productionNote,
+    productionEligible: ctx.productionEligible,
     backup: ctx.backup,
     adaptation: ctx.adaptation,
     signal: ctx.signal,
@@ -238,9 +242,17 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
                 ? `${production.kind === 'demo' ? 'the demo production' : 'production'} at ${production.display} is configured but not reachable (${(error as Error).message})`
                 : 'no production is configured (PRODUCTION_DATABASE_URL) and no demo production was made';
             }
+            // What the performance verdict projects onto: one read-only count through the production connection.
+            if (ctx.production) {
+              try {
+                ctx.productionEligible = await countEligible(ctx.production, ctx.migration, config.migration.softDeleted === 'include');
+              } catch (error) {
+                ctx.productionCountError = (error as Error).message;
+              }
+            }
           }
           const c = ctx.migration.meta.change;
-          task.title = `Staging ${config.database.name}; migration ${ctx.migration.name}: ${ctx.migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}${ctx.migration.outsideProject ? ` (note: ${ctx.migration.outsideProject})` : ''}${ctx.productionNote ? `; not compared with production: ${ctx.productionNote}` : ''}`;
+          task.title = `Staging ${config.database.name}; migration ${ctx.migration.name}: ${ctx.migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}${ctx.migration.outsideProject ? ` (note: ${ctx.migration.outsideProject})` : ''}${ctx.productionNote ? `; not compared with production: ${ctx.productionNote}` : ''}${ctx.productionEligible !== undefined ? `; production: ${ctx.productionEligible.toLocaleString('en-US')} eligible rows` : ctx.productionCountError ? `; production's eligible rows not counted: ${ctx.productionCountError}` : ''}`;
         }),
     },
     {
@@ -289,6 +301,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
               workload: ctx.config.migration.workload,
               thresholds: ctx.config.migration.thresholds,
               production: ctx.production ? 'compared' : (ctx.productionNote ?? 'not compared'),
+              productionEligible: ctx.productionEligible ?? null,
               timingsMs: ctx.timings,
             },
           });

@@ -155,12 +155,14 @@ export async function computeChecklist(config: Config, docker: Dockerode, now = 
   const cat = (name: string) => (migration?.data.categories as Record<string, { status: string }> | undefined)?.[name]?.status;
   // A category that was skipped (or never ran) proves nothing: only pass (or pass with warnings) counts.
   const ran = (name: string) => (cat(name) === undefined ? undefined : cat(name) === 'pass' || cat(name) === 'warn');
-  const catItem = (criterion: string, category: string) =>
-    add({ group: 'Migration', criterion, status: verdict(migration, ran(category)), evidence: from(migration, `${category}: ${cat(category) ?? 'not run'}`), fix: 'rehearse migrate --yes', required: true });
+  const catItem = (criterion: string, category: string, more = '') =>
+    add({ group: 'Migration', criterion, status: verdict(migration, ran(category)), evidence: from(migration, `${category}: ${cat(category) ?? 'not run'}${more}`), fix: 'rehearse migrate --yes', required: true });
   catItem('Role migration tested', 'migration');
   catItem('Integrity kept after migration', 'integrity');
   catItem('Rollback verified', 'rollback');
-  catItem('Performance acceptable', 'performance');
+  // Staging's figures say little about production on their own: the evidence carries the projection, or says there is none.
+  const projection = migration?.data.performance?.projection as { headline?: string } | undefined;
+  catItem('Performance acceptable', 'performance', projection?.headline ? `; on production: ${projection.headline}` : '');
   catItem('Edge cases handled', 'edge-cases');
 
   // Environment (staging-validation-report).

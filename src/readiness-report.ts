@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { groupedBarChart, horizontalBarChart, stepLineChart } from './evidence/svg-charts.js';
 import { describeUrl } from './production.js';
 import { readEnvFile, redact } from './env-file.js';
+import { fmtBytes, fmtMs } from './migration/projection.js';
 import { workPaths } from './paths.js';
 import { newestReport, timestampForFile } from './reports.js';
 
@@ -139,7 +140,42 @@ function addMigration(add: (...b: Block[]) => void, file: string, m: Json): void
       }),
     });
   }
+  addProjection(add, m);
   if (m.failed?.length) add({ kind: 'p', text: `Failed tests: ${m.failed.join('; ')}` });
+}
+
+/** What the rehearsal says about the production run, or plainly that it cannot say. */
+function addProjection(add: (...b: Block[]) => void, m: Json): void {
+  const p = m.performance?.projection as Json | undefined;
+  add({ kind: 'h2', text: 'Production run' });
+  if (!p) {
+    add({ kind: 'p', text: 'This migration report has no projection (it was written before rehearse measured the cost per row): run `rehearse migrate --yes` again.' });
+    return;
+  }
+  const trials = (p.trials ?? []) as Json[];
+  if (trials.length) {
+    add({ kind: 'p', text: 'Trial runs of up.sql in staging, each rolled back, at a quarter, half and all of the eligible rows:' });
+    add({ kind: 'table', header: ['Rows', 'Time', 'Time per row', 'WAL', 'WAL per row'], rows: trials.map((t) => [n(t.rows), ms(t.ms), `${Number(t.msPerRow).toFixed(3)} ms`, fmtBytes(Number(t.walBytes)), `${Math.round(Number(t.walBytesPerRow))} B`]) });
+  }
+  const prod = p.production as Json | undefined;
+  if (prod) {
+    const range = (r: Json, f: (x: number) => string) => [f(r.value), `${f(r.low)} – ${f(r.high)}`];
+    add({ kind: 'p', text: `Projected for production's ${n(p.productionRows)} eligible rows (${n(prod.transactions)} transaction(s); ${prod.rowLock}):` });
+    add({
+      kind: 'table',
+      header: ['Figure', 'Projected', 'Range over the trial sizes'],
+      rows: [
+        ['Duration', ...range(prod.durationMs, fmtMs)],
+        ['Longest row lock', ...range(prod.rowLockMs, fmtMs)],
+        ['WAL written', ...range(prod.walBytes, fmtBytes)],
+      ],
+    });
+    add({ kind: 'p', text: `Assumption: ${p.assumption} Error: the costs per row of the trial sizes differ by ${Math.round(p.spread.ms * 100)} % (time) and ${Math.round(p.spread.walBytes * 100)} % (WAL).` });
+    return;
+  }
+  const why = p.verdict === 'no production count' ? `production's eligible rows were not counted (${p.productionNote ?? 'no production'}), so there is nothing to project onto` : p.verdict === 'too small' ? '**the rehearsal was too small to project from**' : '**the trial sizes disagree too much to project from**';
+  add({ kind: 'p', text: `No projection for production${p.productionRows !== undefined ? `'s ${n(p.productionRows)} eligible rows` : ''}: ${why}${p.reasons?.length ? ` (${p.reasons.join('; ')})` : ''}. The performance figures above describe staging only.` });
+  if (p.suggestion) add({ kind: 'p', text: `To project: ${p.suggestion.command} (about ${n(p.suggestion.targetRows)} eligible rows in staging).` });
 }
 
 function flatten(obj: Json, prefix = ''): Cell[][] {

@@ -42,6 +42,9 @@ export interface MigrateContext {
   production?: postgres.Sql;
   /** Why production was not compared with staging, when it was not. */
   productionNote?: string;
+  /** The migration's eligible rows in production (read-only count), or why they were not counted. */
+  productionEligible?: number;
+  productionCountError?: string;
   redis?: Redis;
   backup?: BackupResult;
   /** Rows in the migration's source state when the backup was taken: what a stop is compared with. */
@@ -140,6 +143,7 @@ function newHarness(ctx: MigrateContext): MigrationHarness {
     redis: ctx.redis ? { client: ctx.redis, patterns: config.migration.redisKeyPatterns } : undefined,
     production: ctx.production,
     productionNote: ctx.productionNote,
+    productionEligible: ctx.productionEligible,
     backup: ctx.backup,
     adaptation: ctx.adaptation,
     runId: ctx.marks?.runId,
@@ -268,9 +272,17 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
                 ? `${production.kind === 'demo' ? 'the demo production' : 'production'} at ${production.display} is configured but not reachable (${(error as Error).message})`
                 : 'no production is configured (PRODUCTION_DATABASE_URL) and no demo production was made';
             }
+            // What the performance verdict projects onto: one read-only count through the production connection.
+            if (ctx.production) {
+              try {
+                ctx.productionEligible = await countEligible(ctx.production, migration, config.migration.softDeleted === 'include');
+              } catch (error) {
+                ctx.productionCountError = (error as Error).message;
+              }
+            }
           }
           const c = migration.meta.change;
-          task.title = `Staging ${config.database.name}; migration ${migration.name}: ${migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}${migration.outsideProject ? ` (note: ${migration.outsideProject})` : ''}${ctx.productionNote ? `; not compared with production: ${ctx.productionNote}` : ''}`;
+          task.title = `Staging ${config.database.name}; migration ${migration.name}: ${migration.meta.target.table}.${c.column} ${c.from} → ${c.to}, ${ctx.batchSize ? `batches of ${ctx.batchSize}` : 'one transaction'}${migration.outsideProject ? ` (note: ${migration.outsideProject})` : ''}${ctx.productionNote ? `; not compared with production: ${ctx.productionNote}` : ''}${ctx.productionEligible !== undefined ? `; production: ${ctx.productionEligible.toLocaleString('en-US')} eligible rows` : ctx.productionCountError ? `; production's eligible rows not counted: ${ctx.productionCountError}` : ''}`;
         }),
     },
     {
@@ -328,6 +340,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
               thresholds: ctx.config.migration.thresholds,
               production: ctx.production ? 'compared' : (ctx.productionNote ?? 'not compared'),
               phaseMarks: ctx.marks?.summary(),
+              productionEligible: ctx.productionEligible ?? null,
               timingsMs: ctx.timings,
             },
           });

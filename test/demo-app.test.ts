@@ -296,7 +296,7 @@ describe.skipIf(skip)('demo app (compose/demo-app)', () => {
     }
   });
 
-  it('lists users (id, role, createdAt only) and the role histogram once the table exists', async () => {
+  it('lists users (id, role, createdAt only) a page at a time, and the role histogram, once the table exists', async () => {
     await sql!.unsafe(`
       create type "UserRole" as enum ('LEARNER', 'TEACHER', 'WRITER', 'INSTITUTION', 'ADMIN');
       create table public.users (
@@ -319,17 +319,29 @@ describe.skipIf(skip)('demo app (compose/demo-app)', () => {
     const all = await getJson('/api/users');
     expect(all.res.status).toBe(200);
     expect(all.body.limit).toBe(20);
-    expect(all.body.users.map((u: any) => u.id)).toEqual(['u6', 'u5', 'u4', 'u2', 'u1']); // createdAt desc, soft-deleted left out
+    expect(all.body.users.map((u: any) => u.id)).toEqual(['u1', 'u2', 'u4', 'u5', 'u6']); // by id (the primary key's index), soft-deleted left out
+    expect(all.body.next).toBeNull(); // one page holds them all
     for (const u of all.body.users) {
       expect(Object.keys(u).sort()).toEqual(['createdAt', 'id', 'role']);
       expect(Number.isNaN(Date.parse(u.createdAt))).toBe(false);
     }
     expect(all.text).not.toMatch(/@example\.org|email|"name"|Ann|Bob/);
 
-    const limited = await getJson('/api/users?limit=2');
-    expect(limited.body.users.map((u: any) => u.id)).toEqual(['u6', 'u5']);
+    // Keyset pages: each page's `next` is the `after` of the following one, until null.
+    const pages: string[][] = [];
+    let after: string | null = '';
+    while (after !== null) {
+      const { body } = await getJson(`/api/users?limit=2${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+      expect(body.count).toBe(body.users.length);
+      pages.push(body.users.map((u: any) => u.id));
+      after = body.next;
+      expect(pages.length).toBeLessThan(5);
+    }
+    expect(pages).toEqual([['u1', 'u2'], ['u4', 'u5'], ['u6']]);
     const teachers = await getJson('/api/users?role=TEACHER');
-    expect(teachers.body.users.map((u: any) => [u.id, u.role])).toEqual([['u5', 'TEACHER'], ['u4', 'TEACHER']]);
+    expect(teachers.body.users.map((u: any) => [u.id, u.role])).toEqual([['u4', 'TEACHER'], ['u5', 'TEACHER']]);
+    expect((await getJson('/api/users?role=TEACHER&after=u4')).body.users.map((u: any) => u.id)).toEqual(['u5']);
+    expect((await getJson(`/api/users?after=${'x'.repeat(201)}`)).res.status).toBe(400);
     const unknownRole = await getJson('/api/users?role=NOPE');
     expect(unknownRole.res.status).toBe(200);
     expect(unknownRole.body.users).toEqual([]);
@@ -356,9 +368,13 @@ describe.skipIf(skip)('demo app (compose/demo-app)', () => {
     const { res, body } = await getJson('/api/stories?limit=5');
     expect(res.status).toBe(200);
     expect(body.stories.map((s: any) => [s.id, s.title, s.authorId, s.language])).toEqual([
-      ['s3', 'El río', 'u4', 'es'],
       ['s1', 'The Moon Drum', 'u5', 'en'],
+      ['s3', 'El río', 'u4', 'es'],
     ]);
+    expect(body.next).toBeNull();
+    const first = await getJson('/api/stories?limit=1');
+    expect(first.body).toMatchObject({ count: 1, limit: 1, next: 's1' });
+    expect((await getJson('/api/stories?limit=1&after=s1')).body.stories.map((s: any) => s.id)).toEqual(['s3']);
   });
 
   it('serves the home page with a secure session cookie and no X-Powered-By', async () => {

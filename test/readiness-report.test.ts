@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Checklist } from '../src/checklist.js';
 import { loadConfig } from '../src/config.js';
+import { projectProduction } from '../src/migration/projection.js';
 import { writeReport } from '../src/reports.js';
 import { buildReadinessDocument, renderHtml, renderMarkdown } from '../src/readiness-report.js';
 import { decodePng, distinctColours, pixel } from './helpers/png.js';
@@ -15,7 +16,7 @@ import { missingPrerequisite } from './helpers/prerequisite.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
-function workspace() {
+function workspace(projection?: unknown) {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'rehearse-report-'));
   const { config } = loadConfig({ cwd: workDir, env: { REHEARSE_PROJECT: 'report-test' } });
   writeReport(config, 'migration-test-report', {
@@ -31,6 +32,7 @@ function workspace() {
     performance: {
       locks: { up: { samples: 13, waits: 2, longestWaitMs: 40, blockedQueries: 2, blockedByMigration: 2, migrationWaits: 0, migrationLongestWaitMs: 0, deadlocks: 0, migrationLocks: ['users: RowExclusiveLock'], timeline: [[0, 0], [25, 1], [50, 2], [75, 0]] } },
       workload: { connections: 4, windows: { before: { ops: 78, reads: 23, writes: 55, errors: 0, p50Ms: 97, p95Ms: 308, maxMs: 415 }, up: { ops: 22, reads: 6, writes: 16, errors: 0, p50Ms: 136, p95Ms: 195, maxMs: 201 } } },
+      ...(projection ? { projection } : {}),
     },
   });
   return config;
@@ -58,6 +60,37 @@ describe('readiness report', () => {
     expect(md).not.toMatch(/```json|\{"label"/);
     expect(md).toContain('export REHEARSE_PROJECT=report-test');
     expect(md).toContain('export REHEARSE_PORT_HTTPS=8080');
+  });
+
+  it('projects the production run with its assumption and error, from the trial sizes', () => {
+    const projection = projectProduction({
+      trials: [
+        { limit: 10_000, rows: 10_000, ms: 1000, walBytes: 3_000_000 },
+        { limit: 20_000, rows: 20_000, ms: 2100, walBytes: 6_000_000 },
+        { limit: 40_000, rows: 40_000, ms: 4000, walBytes: 12_400_000 },
+      ],
+      productionRows: 1_000_000,
+      stagingEligible: 40_000,
+      stagingUsers: 100_000,
+      batchSize: 0,
+    });
+    const md = renderMarkdown(buildReadinessDocument(workspace(projection), checklist(true)));
+    expect(md).toContain('## Production run');
+    expect(md).toContain('| 20,000 | 2100 ms | 0.105 ms | 5.7 MiB | 300 B |');
+    expect(md).toMatch(/Projected for production's 1,000,000 eligible rows \(1 transaction\(s\); every migrated row locked until the single transaction commits\)/);
+    expect(md).toContain('| Duration | 100.0 s | 100.0 s – 105.0 s |');
+    expect(md).toContain('| Longest row lock | 100.0 s | 100.0 s – 105.0 s |');
+    expect(md).toContain('| WAL written | 295.6 MiB | 286.1 MiB – 295.6 MiB |');
+    expect(md).toMatch(/Assumption: The cost grows linearly.*Error: the costs per row of the trial sizes differ by 5 % \(time\) and 3 % \(WAL\)/);
+  });
+
+  it('says plainly when the rehearsal was too small to project from, and how to make it big enough', () => {
+    const projection = projectProduction({ trials: [10, 19, 38].map((rows) => ({ limit: rows, rows, ms: 3 + rows * 0.05, walBytes: rows * 400 })), productionRows: 200_000, stagingEligible: 38, stagingUsers: 65, batchSize: 0 });
+    const md = renderMarkdown(buildReadinessDocument(workspace(projection), checklist(true)));
+    expect(md).toMatch(/No projection for production's 200,000 eligible rows: \*\*the rehearsal was too small to project from\*\* \(the largest trial migrated 38 rows/);
+    expect(md).toContain('The performance figures above describe staging only.');
+    expect(md).toContain('To project: `rehearse data --yes --max-users 3500` then `rehearse migrate --yes` (about 2,000 eligible rows in staging).');
+    expect(md).not.toContain('| Duration |');
   });
 
   it('writes self-contained HTML with a banner, scoped headers and three inline SVG charts', () => {

@@ -284,6 +284,23 @@ function searchParams(req) {
   return new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
 }
 
+/**
+ * Keyset pagination of the list routes: `after` is the last id of the previous page (its `next`), so
+ * each page is one range scan of the primary key's index, whatever the size of the table. An OFFSET
+ * would read and skip every row before the page.
+ */
+function parseAfter(params) {
+  const raw = params.get('after');
+  if (raw === null || raw === '') return {};
+  if (raw.length > 200) return { error: 'after must be the `next` value of the previous page' };
+  return { after: raw };
+}
+
+/** A page of rows and the cursor of the next one (null on the last page). */
+function page(rows, limit) {
+  return { count: rows.length, limit, next: rows.length === limit ? rows[rows.length - 1].id : null };
+}
+
 /** limit: default 20, clamped to 1..100; anything that is not a positive integer is an error. */
 function parseLimit(params) {
   const raw = params.get('limit');
@@ -376,21 +393,23 @@ async function users(req, res) {
   const params = searchParams(req);
   const { limit, error } = parseLimit(params);
   if (error) return sendJson(req, res, 400, { error });
+  const { after, error: afterError } = parseAfter(params);
+  if (afterError) return sendJson(req, res, 400, { error: afterError });
   const role = params.get('role');
   if (role !== null && !/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(role)) {
     return sendJson(req, res, 400, { error: 'role must be a role name such as LEARNER' });
   }
   try {
     // Soft-deleted users are left out; the role is compared as text so an unknown role gives
-    // an empty list instead of an enum cast error.
+    // an empty list instead of an enum cast error. Ordered by id: the primary key's index.
     const rows = await query((s) => s`
       select "id", "role"::text as "role", "createdAt"
       from public.users
-      where "deletedAt" is null ${role ? s`and "role"::text = ${role}` : s``}
-      order by "createdAt" desc, "id"
+      where "deletedAt" is null ${role ? s`and "role"::text = ${role}` : s``} ${after !== undefined ? s`and "id" > ${after}` : s``}
+      order by "id"
       limit ${limit}`);
     const list = rows.map((r) => ({ id: r.id, role: r.role, createdAt: r.createdAt }));
-    sendJson(req, res, 200, { users: list, count: list.length, limit, role: role || null });
+    sendJson(req, res, 200, { users: list, ...page(list, limit), role: role || null });
   } catch (e) {
     await sendDbError(req, res, e, 'users');
   }
@@ -429,17 +448,20 @@ async function userRoles(req, res) {
 }
 
 async function stories(req, res) {
-  const { limit, error } = parseLimit(searchParams(req));
+  const params = searchParams(req);
+  const { limit, error } = parseLimit(params);
   if (error) return sendJson(req, res, 400, { error });
+  const { after, error: afterError } = parseAfter(params);
+  if (afterError) return sendJson(req, res, 400, { error: afterError });
   try {
     const rows = await query((s) => s`
       select "id", "title", "authorId", "language", "createdAt"
       from public.stories
-      where "isPublished" = true
-      order by "createdAt" desc, "id"
+      where "isPublished" = true ${after !== undefined ? s`and "id" > ${after}` : s``}
+      order by "id"
       limit ${limit}`);
     const list = rows.map((r) => ({ id: r.id, title: r.title, authorId: r.authorId, language: r.language, createdAt: r.createdAt }));
-    sendJson(req, res, 200, { stories: list, count: list.length, limit });
+    sendJson(req, res, 200, { stories: list, ...page(list, limit) });
   } catch (e) {
     await sendDbError(req, res, e, 'stories');
   }

@@ -18,6 +18,7 @@ import { keyFor } from './redis-cache.js';
 import { appliedRuns } from './rollback.js';
 import { countEligible, eligibleCondition, logTable, MigrationRunError, runPhase, runVerify, sleep, targetTable, type PhaseName, type PhaseResult, type RunnerEvent, type RunnerSettings } from './runner.js';
 import { explainStandardQueries, Workload, type ExplainResult, type WorkloadReport } from './workload.js';
+import { projectionVerdict, projectProduction, runTrials, trialFootprint, trialSizes, type Projection, type Trials } from './projection.js';
 
 export const CATEGORIES = ['prerequisites', 'migration', 'integrity', 'rollback', 'performance', 'edge-cases'] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -72,6 +73,8 @@ export interface HarnessInputs {
   production?: postgres.Sql | undefined;
   /** Why production is not compared when it is absent ("not reachable: …" differs from none configured). */
   productionNote?: string | undefined;
+  /** Eligible rows in production, counted read-only by the caller: what the performance verdict projects onto. */
+  productionEligible?: number | undefined;
   /** The staging backup taken for this run. */
   backup?: { file: string; bytes: number } | undefined;
   runId?: string | undefined;
@@ -111,6 +114,9 @@ export interface PerformanceReport {
   locks: { up?: LockReport; down?: LockReport };
   workload?: WorkloadReport;
   explain: ExplainResult[];
+  /** Rolled-back trial runs at several subset sizes: the cost per row. */
+  trials?: Trials;
+  projection?: Projection;
 }
 
 export interface EdgeReport {
@@ -565,6 +571,18 @@ export class MigrationHarness {
         const reversed = log.byStatus.reversed ?? 0;
         return { status: reversed === migrated && reversed === log.rows ? 'pass' : 'fail', summary: `${reversed} of ${log.rows} reversed (${Object.entries(log.byStatus).map(([k, v]) => `${v} ${k}`).join(', ')})`, data: { ...log } };
       });
+      await this.test('rollback', 'trial runs at a quarter, half and all of the eligible rows roll back without a trace', async () => {
+        const before = await trialFootprint(this.sql, this.m, this.includeDeleted);
+        this.performance.trials = await runTrials(this.sql, this.m, this.settings(), trialSizes(before.eligible), this.inputs.signal);
+        const after = await trialFootprint(this.sql, this.m, this.includeDeleted);
+        const same = after.eligible === before.eligible && after.logRows === before.logRows;
+        const points = this.performance.trials.points.map((t) => `${t.rows} rows ${shortMs(t.ms)}`).join(', ');
+        return {
+          status: same ? 'pass' : 'fail',
+          summary: same ? `${points}; rolled back: ${before.eligible} eligible and ${before.logRows} log rows, as before` : `the trials left a change: eligible ${before.eligible} → ${after.eligible}, log rows ${before.logRows} → ${after.logRows}`,
+          data: { before, after, ...this.performance.trials },
+        };
+      });
       await this.test(
         'rollback',
         'forward again: up succeeds after down',
@@ -671,6 +689,18 @@ export class MigrationHarness {
       for (const q of this.inputs.adaptation?.skippedQueries ?? []) {
         await this.test('performance', `EXPLAIN ANALYZE: ${q.name}`, async () => ({ status: 'skip', summary: q.reason }));
       }
+      await this.test('performance', 'production run projected from the cost per row', async () => {
+        const key = tableKey(this.m.meta.target.schema, this.m.meta.target.table);
+        perf.projection = projectProduction({
+          trials: perf.trials?.points ?? [],
+          productionRows: this.inputs.productionEligible,
+          productionNote: this.inputs.productionEligible !== undefined ? undefined : this.inputs.production ? 'production is reachable but its eligible rows could not be counted' : (this.inputs.productionNote ?? 'no production was given'),
+          stagingEligible: b.eligible,
+          stagingUsers: b.sums[key]?.rows,
+          batchSize: this.inputs.settings.batchSize,
+        });
+        return { ...projectionVerdict(perf.projection, th), data: perf.projection as unknown as Record<string, unknown> };
+      });
       perf.explain = await explainStandardQueries(this.sql, this.m, b.affectedIds[0], b.otherIds[0]);
       for (const e of perf.explain) {
         await this.test('performance', `EXPLAIN ANALYZE: ${e.name}`, async () => ({

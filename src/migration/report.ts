@@ -69,6 +69,8 @@ export async function buildMigrationReport(h: MigrationHarness, sql: postgres.Sq
     column: h.columnType,
     counts: {
       eligible: h.baseline?.eligible,
+      /** Eligible rows in production (read-only count), null when it could not be counted. */
+      productionEligible: h.inputs.productionEligible ?? null,
       migrated: firstUp?.rows,
       softDeletedLeft: h.baseline?.softDeletedLeft,
       histogramBefore: h.baseline?.histogram,
@@ -88,6 +90,9 @@ export async function buildMigrationReport(h: MigrationHarness, sql: postgres.Sq
       locks: h.performance.locks,
       workload: h.performance.workload,
       explain: h.performance.explain,
+      /** Rolled-back trial runs at several sizes, and what they project for production. */
+      trials: h.performance.trials,
+      projection: h.performance.projection,
     },
     dependentObjects: h.dependents,
     edgeCases: h.edge,

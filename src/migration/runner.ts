@@ -154,6 +154,17 @@ async function cancellable<T>(query: PromiseLike<T> & { cancel(): void }, signal
   }
 }
 
+/** The transaction-local settings every migration transaction runs with: up.sql and down.sql read them. */
+export async function applyRunSettings(db: postgres.ReservedSql, o: RunnerSettings, runId: string, batchId: string, batchLimit = o.batchSize): Promise<void> {
+  await db.unsafe(
+    `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', '0', true),
+            set_config('rehearse.run_id', $2, true), set_config('rehearse.batch_id', $3, true),
+            set_config('rehearse.batch_limit', $4, true), set_config('rehearse.include_deleted', $5, true),
+            set_config('work_mem', coalesce($6, current_setting('work_mem')), true)`,
+    [`${o.lockTimeoutMs}ms`, runId, batchId, String(batchLimit), o.includeDeleted ? 'on' : 'off', o.workMemMb ? `${o.workMemMb}MB` : null],
+  );
+}
+
 interface Connection {
   db: postgres.ReservedSql;
   pid: number;
@@ -190,13 +201,7 @@ class PhaseRunner {
     const o = this.opts;
     await db.unsafe('BEGIN');
     try {
-      await db.unsafe(
-        `SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', '0', true),
-                set_config('rehearse.run_id', $2, true), set_config('rehearse.batch_id', $3, true),
-                set_config('rehearse.batch_limit', $4, true), set_config('rehearse.include_deleted', $5, true),
-                set_config('work_mem', coalesce($6, current_setting('work_mem')), true)`,
-        [`${o.lockTimeoutMs}ms`, o.runId, batchId, String(o.batchSize), o.includeDeleted ? 'on' : 'off', o.workMemMb ? `${o.workMemMb}MB` : null],
-      );
+      await applyRunSettings(db, o, o.runId, batchId);
       let rows = 0;
       for (let k = 0; k < statements.length; k++) {
         rows = await this.exec(statements[k]!, phase, batch);

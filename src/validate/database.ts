@@ -27,8 +27,33 @@ export function pgFailure(p: StackProbes, error: unknown): { value: string; hint
   return { value: e.message ?? String(error), hint: '`rehearse logs postgres-staging`' };
 }
 
+/** Values that exist in staging, so a lookup finds a row as the app's would (a miss can stop at the index's first page). */
+export interface QuerySamples {
+  /** A user who has reading progress, and that user's e-mail. */
+  userId?: string;
+  email?: string;
+}
+
+/** One user with reading progress (one row: no scan), and the e-mail; absent tables or columns leave them unset. */
+export async function sampleQueryValues(sql: postgres.Sql, config: Config): Promise<QuerySamples> {
+  const seed = stagingSeed(config);
+  const users = quoteIdent(seed.table);
+  const id = quoteIdent(seed.idColumn);
+  const tryOne = async <T>(query: string): Promise<T | undefined> => {
+    try {
+      return ((await sql.unsafe(query)) as unknown as T[])[0];
+    } catch (error) {
+      if (['42P01', '42703', '42883'].includes((error as { code?: string }).code ?? '')) return undefined;
+      throw error;
+    }
+  };
+  const progress = await tryOne<{ id: string }>(`SELECT "userId"::text AS id FROM "reading_progress" LIMIT 1`);
+  const user = await tryOne<{ id: string; email: string | null }>(`SELECT ${id}::text AS id, "email" FROM ${users} ${progress ? `WHERE ${id}::text = ${sqlString(progress.id)}` : 'WHERE "email" IS NOT NULL'} LIMIT 1`);
+  return { ...(user?.id ? { userId: user.id } : {}), ...(user?.email ? { email: user.email } : {}) };
+}
+
 /** The queries the app and the migration run most, timed with EXPLAIN ANALYZE (config: validation.queries). */
-export function standardQueries(config: Config): Array<{ name: string; sql: string }> {
+export function standardQueries(config: Config, samples: QuerySamples = {}): Array<{ name: string; sql: string }> {
   if (config.validation.queries) return config.validation.queries;
   const seed = stagingSeed(config);
   const users = quoteIdent(seed.table);
@@ -38,9 +63,10 @@ export function standardQueries(config: Config): Array<{ name: string; sql: stri
   return [
     { name: 'users to migrate (by role)', sql: `SELECT ${id} FROM ${users} WHERE ${role} = ${sqlString(seed.learnerRole)}${active}` },
     { name: 'users per role', sql: `SELECT ${role}::text AS role, count(*) FROM ${users} GROUP BY 1` },
-    { name: 'user by e-mail (sign-in)', sql: `SELECT * FROM ${users} WHERE "email" = 'nobody@staging.invalid'` },
-    { name: 'published stories page', sql: `SELECT "id", "title", "authorId" FROM "stories" WHERE "isPublished" ORDER BY "createdAt" DESC LIMIT 20` },
-    { name: 'reading progress of one user', sql: `SELECT * FROM "reading_progress" WHERE "userId" = (SELECT ${id} FROM ${users} ORDER BY ${id} LIMIT 1)` },
+    { name: 'user by e-mail (sign-in)', sql: `SELECT * FROM ${users} WHERE "email" = ${sqlString(samples.email ?? 'nobody@staging.invalid')}` },
+    // The demo app's page: keyset on the primary key (an ORDER BY "createdAt" would sort every published story: no index has it).
+    { name: 'published stories page', sql: `SELECT "id", "title", "authorId" FROM "stories" WHERE "isPublished" ORDER BY "id" LIMIT 20` },
+    { name: 'reading progress of one user', sql: `SELECT * FROM "reading_progress" WHERE "userId" = ${samples.userId ? sqlString(samples.userId) : `(SELECT ${id} FROM ${users} ORDER BY ${id} LIMIT 1)`}` },
   ];
 }
 
@@ -106,16 +132,27 @@ const tables: CheckDef = {
     const derived = expected.source !== 'validation.expectedTables';
     const threshold = derived ? `the ${expected.tables.length} tables ${expected.source} loaded rows into: exist and not empty` : `${expected.tables.join(', ')}: exist and not empty`;
     const found = await resolveTables(p, expected.tables);
+    // "Holds rows" is one row away: EXISTS reads a page, where count(*) would read the whole table.
+    // The planner's estimate is shown for scale (-1 before the first ANALYZE).
     const counts: Record<string, number | null> = {};
+    const shown: Record<string, string> = {};
     for (const [name, qualified] of found) {
-      counts[name] = qualified ? ((await p.sql().unsafe(`SELECT count(*)::int AS n FROM ${qualified}`)) as unknown as Array<{ n: number }>)[0]!.n : null;
+      if (!qualified) {
+        counts[name] = null;
+        shown[name] = 'missing';
+        continue;
+      }
+      const [row] = (await p.sql().unsafe(`SELECT EXISTS (SELECT 1 FROM ${qualified}) AS "any", (SELECT reltuples::float8 FROM pg_class WHERE oid = '${qualified.replace(/'/g, "''")}'::regclass) AS estimate`)) as unknown as Array<{ any: boolean; estimate: number }>;
+      const estimate = Math.round(row!.estimate);
+      counts[name] = row!.any ? Math.max(1, estimate) : 0;
+      shown[name] = !row!.any ? 'empty' : estimate > 0 ? `about ${estimate.toLocaleString('en-US')} rows` : 'holds rows';
     }
     const missing = Object.entries(counts).filter(([, n]) => n === null).map(([t]) => t);
     const empty = Object.entries(counts).filter(([, n]) => n === 0).map(([t]) => t);
-    const data = { source: expected.source, counts };
+    const data = { source: expected.source, estimatedRows: counts };
     const value = derived
       ? `${expected.tables.length - missing.length}/${expected.tables.length} tables from ${expected.source} exist, ${expected.tables.length - missing.length - empty.length} hold rows`
-      : Object.entries(counts).map(([t, n]) => `${t} ${n === null ? 'missing' : `${n} rows`}`).join(', ');
+      : Object.entries(shown).map(([t, s]) => `${t} ${s}`).join(', ');
     const detail = [missing.length ? `missing: ${missing.join(', ')}` : '', empty.length ? `empty: ${empty.join(', ')}` : ''].filter(Boolean).join('; ');
     if (missing.length === expected.tables.length) return fail(value, { threshold, detail: 'none of the app tables exist in staging', hint: DATA_HINT, data });
     if (derived) {
@@ -131,39 +168,104 @@ const tables: CheckDef = {
   },
 };
 
+/** The orphan check's time limit: a floor for the catalog and round trips, plus a budget per row read. */
+export const ORPHAN_BASE_MS = 10_000;
+export const ORPHAN_US_PER_ROW = 20;
+/** A foreign key whose anti-join takes longer than its own share of the budget is slow: its plan is reported. */
+const ORPHAN_FK_BASE_MS = 500;
+
+export interface ForeignKey {
+  name: string;
+  child: string;
+  parent: string;
+  childColumns: string[];
+  parentColumns: string[];
+  /** Planner estimates (pg_class.reltuples, or the size on disk before any ANALYZE): enough for a budget. */
+  childRows: number;
+  parentRows: number;
+}
+
+/** The time a foreign key's anti-join may take: its share of the check's limit. */
+export const fkBudgetMs = (fk: Pick<ForeignKey, 'childRows' | 'parentRows'>) => ORPHAN_FK_BASE_MS + ((fk.childRows + fk.parentRows) * ORPHAN_US_PER_ROW) / 1000;
+/** The whole check's limit, derived from the size of the tables it reads. */
+export const orphanLimitMs = (fks: Array<Pick<ForeignKey, 'childRows' | 'parentRows'>>) => Math.round(ORPHAN_BASE_MS + fks.reduce((s, fk) => s + ((fk.childRows + fk.parentRows) * ORPHAN_US_PER_ROW) / 1000, 0));
+
+/** Child rows whose parent is missing, as one anti-join (NOT EXISTS): a NOT VALID or disabled constraint cannot hide one. */
+export function orphanQuery(fk: Pick<ForeignKey, 'child' | 'parent' | 'childColumns' | 'parentColumns'>): string {
+  const notNull = fk.childColumns.map((col) => `c.${quoteIdent(col)} IS NOT NULL`).join(' AND ');
+  const match = fk.childColumns.map((col, i) => `p.${quoteIdent(fk.parentColumns[i]!)} = c.${quoteIdent(col)}`).join(' AND ');
+  return `SELECT count(*)::int AS n FROM ${fk.child} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${fk.parent} p WHERE ${match})`;
+}
+
 const orphans: CheckDef = {
   id: 'database.orphans',
   category: 'database',
   title: 'Zero foreign-key orphans',
   quick: false,
   required: true,
-  threshold: '0 child rows without their parent, on every foreign key',
+  threshold: `0 child rows without their parent, on every foreign key (one anti-join each, within ${ORPHAN_BASE_MS / 1000} s + ${ORPHAN_US_PER_ROW} µs per row read)`,
   hint: '`rehearse data --yes` reloads an FK-complete subset',
+  // The real limit is derived from the tables' size inside run(); this only stops a runaway.
+  timeoutMs: 15 * 60_000,
+  // It reads every child table: after the timings, which it would slow on a large staging.
+  stage: 1,
   async run(p) {
     const sql = p.sql();
-    const fks = await sql<Array<{ name: string; child: string; parent: string; childColumns: string[]; parentColumns: string[] }>>`
+    const fks = await sql<ForeignKey[]>`
       SELECT k.conname AS name,
              format('%I.%I', cn.nspname, c.relname) AS child,
              format('%I.%I', pn.nspname, pc.relname) AS parent,
              array(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY u(attnum, ord) JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum ORDER BY u.ord)::text[] AS "childColumns",
-             array(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(attnum, ord) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.ord)::text[] AS "parentColumns"
+             array(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(attnum, ord) JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.attnum ORDER BY u.ord)::text[] AS "parentColumns",
+             (CASE WHEN c.reltuples >= 0 THEN c.reltuples ELSE pg_relation_size(c.oid) / 64 END)::float8 AS "childRows",
+             (CASE WHEN pc.reltuples >= 0 THEN pc.reltuples ELSE pg_relation_size(pc.oid) / 64 END)::float8 AS "parentRows"
       FROM pg_constraint k
       JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace
       JOIN pg_class pc ON pc.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
       WHERE k.contype = 'f' AND cn.nspname = ANY(${p.config.data.schemas})
       ORDER BY 1`;
     if (!fks.length) return skip('no foreign keys in staging yet', { hint: DATA_HINT });
-    // One round trip for all keys; checked by query, so a NOT VALID or disabled constraint cannot hide one.
-    const parts = fks.map((fk) => {
-      const notNull = fk.childColumns.map((col) => `c.${quoteIdent(col)} IS NOT NULL`).join(' AND ');
-      const match = fk.childColumns.map((col, i) => `p.${quoteIdent(fk.parentColumns[i]!)} = c.${quoteIdent(col)}`).join(' AND ');
-      return `SELECT ${sqlString(`${fk.child.replace(/"/g, '')}.${fk.name}`)} AS fk, count(*)::int AS n FROM ${fk.child} c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${fk.parent} p WHERE ${match})`;
-    });
-    const rows = (await sql.begin('read only', (tx) => tx.unsafe(parts.join('\nUNION ALL\n')))) as unknown as Array<{ fk: string; n: number }>;
-    const bad = rows.filter((r) => r.n > 0);
+    const limitMs = orphanLimitMs(fks);
+    const rowsRead = Math.round(fks.reduce((s, fk) => s + fk.childRows + fk.parentRows, 0));
+    const threshold = `0 child rows without their parent, on every foreign key (one anti-join each; limit ${(limitMs / 1000).toFixed(1)} s for about ${rowsRead.toLocaleString('en-US')} rows read)`;
+    const started = performance.now();
+    const counts: Array<{ fk: string; n: number; ms: number }> = [];
+    const slow: Array<{ fk: string; ms: number; budgetMs: number; plan: string[] }> = [];
+    const label = (fk: ForeignKey) => `${fk.child.replace(/"/g, '')}.${fk.name}`;
+    /** EXPLAIN without ANALYZE: the plan the server chose, without running the query again. */
+    const planOf = async (fk: ForeignKey) => ((await sql.begin('read only', (tx) => tx.unsafe(`EXPLAIN ${orphanQuery(fk)}`))) as unknown as Array<{ 'QUERY PLAN': string }>).map((r) => r['QUERY PLAN']);
+    for (const fk of fks) {
+      p.throwIfAborted();
+      const leftMs = Math.max(1, Math.round(limitMs - (performance.now() - started)));
+      const t0 = performance.now();
+      try {
+        // One read-only transaction per key, cancelled by the server when the budget is spent: a
+        // check that gives up leaves no query running behind it to skew the checks after it.
+        const [row] = (await sql.begin('read only', async (tx) => {
+          await tx.unsafe(`SET LOCAL statement_timeout = ${leftMs}`);
+          return tx.unsafe(orphanQuery(fk));
+        })) as unknown as Array<{ n: number }>;
+        const ms = Math.round(performance.now() - t0);
+        counts.push({ fk: label(fk), n: row!.n, ms });
+        if (ms > fkBudgetMs(fk)) slow.push({ fk: label(fk), ms, budgetMs: Math.round(fkBudgetMs(fk)), plan: await planOf(fk) });
+      } catch (error) {
+        if ((error as { code?: string }).code !== '57014') throw error;
+        const plan = await planOf(fk).catch((e: Error) => [`(no plan: ${e.message})`]);
+        return fail(`did not finish within ${(limitMs / 1000).toFixed(1)} s: ${counts.length} of ${fks.length} foreign keys checked, ${label(fk)} still running`, {
+          threshold,
+          detail: `${label(fk)} (about ${Math.round(fk.childRows).toLocaleString('en-US')} child and ${Math.round(fk.parentRows).toLocaleString('en-US')} parent rows) ran out of the budget; its plan:\n${plan.join('\n')}`,
+          hint: `read the plan: a sequential scan of a large parent is expected, a nested loop without an index is not; \`ANALYZE\` staging if the row estimates above are far off`,
+          data: { limitMs, counts, timedOut: { fk: label(fk), plan }, slow },
+        });
+      }
+    }
+    const ms = Math.round(performance.now() - started);
+    const bad = counts.filter((r) => r.n > 0);
     const total = bad.reduce((s, r) => s + r.n, 0);
-    if (bad.length) return fail(`${total} orphan row(s) on ${bad.length} of ${fks.length} foreign keys`, { detail: bad.map((r) => `${r.fk}: ${r.n}`).join('; '), data: Object.fromEntries(rows.map((r) => [r.fk, r.n])) });
-    return pass(`0 orphans on ${fks.length} foreign keys`);
+    const slowDetail = slow.map((x) => `${x.fk} took ${x.ms} ms (its share: ${x.budgetMs} ms); plan: ${x.plan.join(' | ')}`).join('\n');
+    const data = { limitMs, ms, rowsRead, counts, ...(slow.length ? { slow } : {}) };
+    if (bad.length) return fail(`${total} orphan row(s) on ${bad.length} of ${fks.length} foreign keys`, { threshold, detail: [bad.map((r) => `${r.fk}: ${r.n}`).join('; '), slowDetail].filter(Boolean).join('\n'), data });
+    return pass(`0 orphans on ${fks.length} foreign keys in ${ms} ms${slow.length ? ` (${slow.length} slower than their share: plan in the detail)` : ''}`, { threshold, ...(slowDetail ? { detail: slowDetail } : {}), data });
   },
 };
 
@@ -177,6 +279,39 @@ interface QueryTiming {
   /** A transient error (timeout, dropped connection) on the first try, retried once. */
   retried?: string;
   skipped?: string;
+  /** How the server read each table: "Index Scan using users_email_key on users", "Seq Scan on users (100,000 rows)". */
+  scans?: string[];
+  /** Tables read whole, with the rows read: what an index could avoid. */
+  seqScans?: Array<{ table: string; rowsRead: number }>;
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  Schema?: string;
+  'Index Name'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+/** The scans of a plan (EXPLAIN ANALYZE, FORMAT JSON): which index each table was read through, or how many rows a sequential scan read. */
+export function planScans(root: PlanNode): { scans: string[]; seqScans: Array<{ table: string; rowsRead: number }> } {
+  const scans: string[] = [];
+  const seqScans: Array<{ table: string; rowsRead: number }> = [];
+  const walk = (n: PlanNode) => {
+    const table = n['Relation Name'];
+    if (table && n['Index Name']) scans.push(`${n['Node Type']} using ${n['Index Name']} on ${table}`);
+    else if (table && /Seq Scan/.test(n['Node Type'])) {
+      const rowsRead = Math.round(((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1));
+      scans.push(`${n['Node Type']} on ${table} (${rowsRead.toLocaleString('en-US')} rows)`);
+      seqScans.push({ table: n.Schema ? `${n.Schema}.${table}` : table, rowsRead });
+    }
+    for (const c of n.Plans ?? []) walk(c);
+  };
+  walk(root);
+  return { scans, seqScans };
 }
 
 /** Runs after one warm-up run: the median of these is what a warm, steady staging does. */
@@ -188,13 +323,13 @@ const median = (xs: number[]) => {
 };
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** One EXPLAIN ANALYZE: planning and execution times as PostgreSQL measured them. */
-async function explainOnce(sql: postgres.Sql, query: string): Promise<{ planningMs: number; executionMs: number }> {
+/** One EXPLAIN ANALYZE: planning and execution times as PostgreSQL measured them, and the plan. */
+async function explainOnce(sql: postgres.Sql, query: string): Promise<{ planningMs: number; executionMs: number; plan: PlanNode }> {
   // Read-only transaction: EXPLAIN ANALYZE executes the statement, and a configured query must never write.
-  const rows = (await sql.begin('read only', (tx) => tx.unsafe(`EXPLAIN (ANALYZE, FORMAT JSON) ${query}`))) as unknown as Array<Record<string, unknown>>;
+  const rows = (await sql.begin('read only', (tx) => tx.unsafe(`EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) ${query}`))) as unknown as Array<Record<string, unknown>>;
   const raw = rows[0]?.['QUERY PLAN'];
-  const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ 'Planning Time': number; 'Execution Time': number }>;
-  return { planningMs: plan[0]!['Planning Time'], executionMs: plan[0]!['Execution Time'] };
+  const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as Array<{ 'Planning Time': number; 'Execution Time': number; Plan: PlanNode }>;
+  return { planningMs: plan[0]!['Planning Time'], executionMs: plan[0]!['Execution Time'], plan: plan[0]!.Plan };
 }
 
 async function measureQuery(sql: postgres.Sql, name: string, query: string, throwIfAborted: () => void): Promise<QueryTiming> {
@@ -202,14 +337,14 @@ async function measureQuery(sql: postgres.Sql, name: string, query: string, thro
   for (let attempt = 0; ; attempt++) {
     try {
       await explainOnce(sql, query); // warm-up: caches, catalog, first plan
-      const runs: Array<{ planningMs: number; executionMs: number }> = [];
+      const runs: Array<{ planningMs: number; executionMs: number; plan: PlanNode }> = [];
       for (let i = 0; i < MEASURED_RUNS; i++) {
         throwIfAborted();
         runs.push(await explainOnce(sql, query));
       }
       const executionMs = round2(median(runs.map((r) => r.executionMs)));
       const planningMs = round2(median(runs.map((r) => r.planningMs)));
-      return { name, ms: executionMs, executionMs, planningMs, runs: MEASURED_RUNS, ...(retried ? { retried } : {}) };
+      return { name, ms: executionMs, executionMs, planningMs, runs: MEASURED_RUNS, ...planScans(runs[runs.length - 1]!.plan), ...(retried ? { retried } : {}) };
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
       // A table or column this schema does not have, or a role label its enum lacks: not applicable here.
@@ -221,6 +356,22 @@ async function measureQuery(sql: postgres.Sql, name: string, query: string, thro
       throw error;
     }
   }
+}
+
+/** For the tables a slow query read whole: the indexes they do have, and whether the planner has statistics for them. */
+async function seqScanContext(sql: postgres.Sql, tables: string[]): Promise<{ lines: string[]; unanalyzed: string[] }> {
+  const names = [...new Set(tables)];
+  if (!names.length) return { lines: [], unanalyzed: [] };
+  const rows = await sql<Array<{ t: string; indexes: string[]; analyzed: boolean }>>`
+    SELECT n.nspname || '.' || c.relname AS t,
+           array(SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = c.oid ORDER BY 1)::text[] AS indexes,
+           coalesce(s.last_analyze, s.last_autoanalyze) IS NOT NULL AS analyzed
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+    WHERE n.nspname || '.' || c.relname = ANY(${names})`;
+  return {
+    lines: rows.map((r) => `${r.t} was read whole; its indexes: ${r.indexes.map((d) => d.replace(/^CREATE (UNIQUE )?INDEX (\S+) ON \S+ USING /, '$2 ').replace(/^(\S+) btree /, '$1 ')).join(', ') || 'none'}${r.analyzed ? '' : '; never analyzed: the planner guesses its size'}`),
+    unanalyzed: rows.filter((r) => !r.analyzed).map((r) => r.t),
+  };
 }
 
 const queries: CheckDef = {
@@ -236,7 +387,8 @@ const queries: CheckDef = {
     const threshold = `each < ${max} ms (median execution of ${MEASURED_RUNS} runs after a warm-up; planning reported apart)`;
     const sql = p.sql();
     const timings: QueryTiming[] = [];
-    for (const q of standardQueries(p.config)) {
+    const samples = p.config.validation.queries ? {} : await sampleQueryValues(sql, p.config);
+    for (const q of standardQueries(p.config, samples)) {
       p.throwIfAborted();
       timings.push(await measureQuery(sql, q.name, q.sql, () => p.throwIfAborted()));
     }
@@ -249,8 +401,12 @@ const queries: CheckDef = {
       `${timed.length} queries, slowest ${slowest.ms!.toFixed(1)} ms execution + ${slowest.planningMs!.toFixed(1)} ms planning (${slowest.name}, median of ${MEASURED_RUNS})` +
       `${timings.length > timed.length ? `; ${timings.length - timed.length} not applicable` : ''}` +
       `${retried.length ? `; retried once after a transient error: ${retried.map((t) => `${t.name} (${t.retried})`).join(', ')}` : ''}`;
-    if (slow.length) return fail(value, { threshold, detail: slow.map((t) => `${t.name}: ${t.ms!.toFixed(1)} ms execution, ${t.planningMs!.toFixed(1)} ms planning`).join('; '), data: timings });
-    return pass(value, { threshold, data: timings });
+    if (slow.length) {
+      const why = await seqScanContext(sql, slow.flatMap((t) => t.seqScans ?? []).map((x) => x.table));
+      const detail = slow.map((t) => `${t.name}: ${t.ms!.toFixed(1)} ms execution, ${t.planningMs!.toFixed(1)} ms planning; ${(t.scans ?? []).join(', ') || 'no table scan'}`).join('\n');
+      return fail(value, { threshold, detail: [detail, ...why.lines].join('\n'), ...(why.unanalyzed.length ? { hint: `staging has no planner statistics for ${why.unanalyzed.join(', ')}: \`docker exec ${p.names.containers['postgres-staging']} psql -U ${p.config.database.user} -d ${p.config.database.name} -c ANALYZE\`, then validate again` } : {}), data: { samples, timings } });
+    }
+    return pass(value, { threshold, data: { samples, timings } });
   },
 };
 

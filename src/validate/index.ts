@@ -70,16 +70,19 @@ export async function runCheck(def: CheckDef, probes: StackProbes): Promise<Chec
 }
 
 /**
- * Lets a `runsLast` check wait until every other selected check has finished (everything else runs
- * at once), and keeps when each check actually ran, for the time of each category.
+ * Lets a check of a later stage wait until every selected check of the earlier stages has finished
+ * (within a stage everything runs at once), and keeps when each check actually ran, for the time of
+ * each category.
  */
 export class CheckSchedule {
   private readonly finished = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  private readonly stageOf: Map<string, number>;
   private readonly spans = new Map<string, { category: Category; start: number; end?: number }>();
   private readonly categoryOf: Map<string, Category>;
 
   constructor(checks: CheckDef[]) {
     this.categoryOf = new Map(checks.map((c) => [c.id, c.category]));
+    this.stageOf = new Map(checks.map((c) => [c.id, c.stage ?? 0]));
     for (const c of checks) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
@@ -88,8 +91,9 @@ export class CheckSchedule {
   }
 
   async waitFor(def: CheckDef, signal: AbortSignal): Promise<void> {
-    if (!def.runsLast) return;
-    const before = [...this.finished].filter(([id]) => id !== def.id).map(([, f]) => f.promise);
+    const stage = def.stage ?? 0;
+    if (!stage) return;
+    const before = [...this.finished].filter(([id]) => (this.stageOf.get(id) ?? 0) < stage).map(([, f]) => f.promise);
     await new Promise<void>((resolve, reject) => {
       const onAbort = () => reject(new CancelledError());
       if (signal.aborted) return onAbort();
@@ -172,8 +176,8 @@ export interface ValidationRun {
 }
 
 /**
- * Validation without a task tree (for the checklist and for tests): every check at once (their
- * probes are shared and bounded), save a `runsLast` one. `onResult` hears each result as it lands.
+ * Validation without a task tree (for the checklist and for tests): the checks of each stage at once
+ * (their probes are shared and bounded), stage after stage. `onResult` hears each result as it lands.
  */
 export async function runValidation(inputs: ProbeInputs & Selection & { onResult?: (r: CheckResult) => void }): Promise<ValidationRun> {
   const probes = new StackProbes(inputs);

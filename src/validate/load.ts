@@ -1,5 +1,6 @@
-// A bounded load on loopback: N requests at concurrency C over one keep-alive HTTPS agent, with
-// latency percentiles and an error count. Small on purpose: it measures, it does not stress-test.
+// A bounded load on loopback: N requests at concurrency C over one keep-alive HTTPS agent, spread
+// round-robin over the given URLs, with latency percentiles and an error count. Small on purpose: it
+// measures, it does not stress-test.
 import https from 'node:https';
 import { httpGet } from './http.js';
 
@@ -23,7 +24,8 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
 }
 
-export async function runLoad(opts: { url: string; requests: number; concurrency: number; ca?: Buffer; servername?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<LoadResult> {
+export async function runLoad(opts: { urls: string[]; requests: number; concurrency: number; ca?: Buffer; servername?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<LoadResult> {
+  if (!opts.urls.length) throw new Error('runLoad needs at least one URL');
   const agent = new https.Agent({ keepAlive: true, maxSockets: opts.concurrency, ...(opts.ca ? { ca: opts.ca } : {}), servername: opts.servername ?? 'localhost' });
   const latencies: number[] = [];
   const errorKinds: Record<string, number> = {};
@@ -32,10 +34,11 @@ export async function runLoad(opts: { url: string; requests: number; concurrency
   const started = performance.now();
   const worker = async () => {
     while (issued < opts.requests && !opts.signal?.aborted) {
+      const url = opts.urls[issued % opts.urls.length]!;
       issued++;
       const t0 = performance.now();
       try {
-        const res = await httpGet(opts.url, { agent, ...(opts.ca ? { ca: opts.ca } : {}), timeoutMs: opts.timeoutMs ?? 10_000, maxBody: 64 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) });
+        const res = await httpGet(url, { agent, ...(opts.ca ? { ca: opts.ca } : {}), timeoutMs: opts.timeoutMs ?? 10_000, maxBody: 64 * 1024, ...(opts.signal ? { signal: opts.signal } : {}) });
         latencies.push(performance.now() - t0);
         if (res.status >= 400) {
           errors++;

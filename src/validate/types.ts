@@ -45,8 +45,12 @@ export interface CheckDef {
   hint: string | ((probes: StackProbes) => string);
   /** Upper bound on the check's own run time. */
   timeoutMs?: number;
-  /** Waits until every other selected check has finished: a load test must not overlap the measurements it would skew. */
-  runsLast?: boolean;
+  /**
+   * Checks of one stage run at once, stages one after the other, so nothing skews a measurement:
+   * 0 (default) probes and timings, 1 scans whose cost grows with the data (they would slow the
+   * timings on a large staging), 2 the load test (it would slow everything).
+   */
+  stage?: 0 | 1 | 2;
   run(probes: StackProbes): Promise<CheckOutcome>;
 }
 

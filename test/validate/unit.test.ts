@@ -2,6 +2,9 @@
 // throws or hangs, percentiles, asset discovery and JUnit XML. The checks themselves run against a
 // real stack in validate.int.test.ts.
 import { describe, expect, it } from 'vitest';
+import os from 'node:os';
+import { loadConfig } from '../../src/config.js';
+import { fkBudgetMs, orphanLimitMs, orphanQuery, ORPHAN_BASE_MS, ORPHAN_US_PER_ROW, planScans, standardQueries } from '../../src/validate/database.js';
 import { gradeHeaders } from '../../src/validate/header-grade.js';
 import { ALL_CHECKS, CheckSchedule, parseCategories, runCheck, runScheduled, selectChecks, summarize, type ValidationRun } from '../../src/validate/index.js';
 import { percentile } from '../../src/validate/load.js';
@@ -99,14 +102,21 @@ describe('runCheck', () => {
     expect(r.value).toMatch(/did not finish within 0.05 s/);
   });
 
-  it('runs a runsLast check after every other one, even one that failed', async () => {
+  it('runs the stages in order, each after every check of the earlier ones, even one that failed', async () => {
     const order: string[] = [];
-    const slow = def({ id: 'performance.a', run: async () => { await new Promise((r) => setTimeout(r, 30)); order.push('a'); return { status: 'pass', value: '' }; } });
-    const broken = def({ id: 'security.b', run: async () => { await new Promise((r) => setTimeout(r, 10)); order.push('b'); throw new Error('x'); } });
-    const last = def({ id: 'performance.c', runsLast: true, run: async () => { order.push('c'); return { status: 'pass', value: '' }; } });
-    const schedule = new CheckSchedule([slow, broken, last]);
-    await Promise.all([runScheduled(last, probesStub(), schedule), runScheduled(slow, probesStub(), schedule), runScheduled(broken, probesStub(), schedule)]);
-    expect(order).toEqual(['b', 'a', 'c']);
+    const step = (id: string, ms: number, stage?: 0 | 1 | 2, fails = false) =>
+      def({ id, ...(stage !== undefined ? { stage } : {}), run: async () => { await new Promise((r) => setTimeout(r, ms)); order.push(id); if (fails) throw new Error('x'); return { status: 'pass', value: '' }; } });
+    const slow = step('performance.a', 30);
+    const broken = step('security.b', 10, 0, true);
+    const scanA = step('database.scan-a', 20, 1);
+    const scanB = step('database.scan-b', 1, 1);
+    const last = step('performance.c', 0, 2);
+    const schedule = new CheckSchedule([slow, broken, scanA, scanB, last]);
+    await Promise.all([last, scanA, slow, scanB, broken].map((d) => runScheduled(d, probesStub(), schedule)));
+    // Stage 1's two checks overlap each other (b before a), never stage 0 or 2.
+    expect(order).toEqual(['security.b', 'performance.a', 'database.scan-b', 'database.scan-a', 'performance.c']);
+    expect(ALL_CHECKS.find((c) => c.id === 'database.orphans')?.stage).toBe(1);
+    expect(ALL_CHECKS.find((c) => c.id === 'performance.load')?.stage).toBe(2);
   });
 
   it('exits 1 only for failed required checks', () => {
@@ -126,6 +136,47 @@ describe('helpers', () => {
 
   it('finds the same-origin assets of a page', () => {
     expect(pageAssets('<link rel="stylesheet" href="/static/app.css"><script src="/a.js"></script><img src="https://cdn.example/x.png"><link href="/b.css" rel="stylesheet">')).toEqual(['/static/app.css', '/a.js', '/b.css']);
+  });
+});
+
+describe('database checks at scale', () => {
+  it('gives the orphan check a limit that grows with the rows it reads', () => {
+    const fk = (childRows: number, parentRows: number) => ({ childRows, parentRows });
+    expect(orphanLimitMs([fk(10, 5), fk(20, 5)])).toBe(ORPHAN_BASE_MS + Math.round((40 * ORPHAN_US_PER_ROW) / 1000));
+    // 1.4 million rows read: 28 s on top of the floor, where a fixed 10 s ran out at a sixth of that.
+    expect(orphanLimitMs([fk(1_300_000, 100_000)])).toBe(ORPHAN_BASE_MS + 28_000);
+    expect(fkBudgetMs(fk(100_000, 100_000))).toBe(4500);
+  });
+
+  it('counts orphans with one anti-join per foreign key, composite keys column by column', () => {
+    expect(orphanQuery({ child: 'public."order_items"', parent: 'public."orders"', childColumns: ['orderId'], parentColumns: ['id'] })).toBe(
+      'SELECT count(*)::int AS n FROM public."order_items" c WHERE c."orderId" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM public."orders" p WHERE p."id" = c."orderId")',
+    );
+    expect(orphanQuery({ child: 'a', parent: 'b', childColumns: ['x', 'y'], parentColumns: ['bx', 'by'] })).toMatch(/c\."x" IS NOT NULL AND c\."y" IS NOT NULL AND NOT EXISTS \(SELECT 1 FROM b p WHERE p\."bx" = c\."x" AND p\."by" = c\."y"\)/);
+  });
+
+  it('reads from a plan which index served each table, and how many rows a sequential scan read', () => {
+    const plan = {
+      'Node Type': 'Nested Loop',
+      Plans: [
+        { 'Node Type': 'Index Scan', 'Relation Name': 'users', Schema: 'public', 'Index Name': 'users_email_key', 'Actual Rows': 1, 'Actual Loops': 1 },
+        { 'Node Type': 'Seq Scan', 'Relation Name': 'stories', Schema: 'public', 'Actual Rows': 20, 'Rows Removed by Filter': 3980, 'Actual Loops': 2 },
+      ],
+    };
+    expect(planScans(plan)).toEqual({
+      scans: ['Index Scan using users_email_key on users', 'Seq Scan on stories (8,000 rows)'],
+      seqScans: [{ table: 'public.stories', rowsRead: 8000 }],
+    });
+  });
+
+  it('measures the demo app\'s page on the primary key, and looks up a user that exists', () => {
+    const config = loadConfig({ cwd: os.tmpdir(), env: {} }).config;
+    const qs = standardQueries(config, { userId: 'u-1', email: "o'neil@example.org" });
+    expect(qs.find((q) => q.name === 'user by e-mail (sign-in)')?.sql).toContain(`= 'o''neil@example.org'`);
+    expect(qs.find((q) => q.name === 'reading progress of one user')?.sql).toContain(`"userId" = 'u-1'`);
+    expect(qs.find((q) => q.name === 'published stories page')?.sql).toMatch(/ORDER BY "id" LIMIT 20$/);
+    // Without samples (no data yet) the queries still parse.
+    expect(standardQueries(config).find((q) => q.name === 'reading progress of one user')?.sql).toMatch(/ORDER BY "id" LIMIT 1\)$/);
   });
 });
 

@@ -1,6 +1,6 @@
 // `rehearse status`: what is running, how healthy it is, and where to reach it.
 import type { Config } from '../config.js';
-import { dockerClient, pingDocker } from '../docker.js';
+import { engineReader, pingDocker } from '../docker.js';
 import { stackStatus, type StackStatus } from '../stack.js';
 
 export function formatStatus(status: StackStatus): string {
@@ -14,7 +14,7 @@ export function formatStatus(status: StackStatus): string {
 }
 
 export async function showStatus(config: Config, json: boolean): Promise<void> {
-  const docker = dockerClient();
+  const docker = engineReader();
   await pingDocker(docker);
   const status = await stackStatus(docker, config);
   process.stdout.write(json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { execa } from 'execa';
 import type { Config } from '../config.js';
 import { composeArgs, serviceHost, translateDockerError } from '../docker.js';
 import { readEnvFile } from '../env-file.js';
@@ -199,6 +198,8 @@ export class StackProbes {
   /** `docker compose config --format json` of the generated file, with the configured profiles. */
   composeConfig(): Promise<ComposeConfig> {
     return this.once('compose-config', async () => {
+      // Imported here: only the full run's drift check reads it, and execa is ~100 modules.
+      const { execa } = await import('execa');
       const { stdout } = await execa('docker', [...composeArgs(this.config), 'config', '--format', 'json'], { cwd: this.config.workDir, cancelSignal: this.signal, timeout: 20_000 });
       return JSON.parse(stdout) as ComposeConfig;
     });

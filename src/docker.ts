@@ -58,11 +58,12 @@ export function dockerClient(env: NodeJS.ProcessEnv = process.env): Dockerode {
   return new Docker({ host: url.hostname, port: Number(url.port || 2375) });
 }
 
-/** The engine reads a quick command makes (`rehearse status`): the part of Dockerode's API they use. */
+/** The engine reads of the commands that must start fast (status, validate --quick): the part of Dockerode's API they use. */
 export interface EngineReader {
   ping(): Promise<unknown>;
   version(): Promise<Dockerode.DockerVersion>;
   listContainers(options?: Dockerode.ContainerListOptions): Promise<Dockerode.ContainerInfo[]>;
+  getContainer(id: string): { inspect(): Promise<Dockerode.ContainerInspectInfo>; top(options?: { ps_args?: string }): Promise<unknown> };
 }
 
 /**
@@ -83,8 +84,8 @@ export function engineReader(env: NodeJS.ProcessEnv = process.env): EngineReader
         res.on('data', (chunk: string) => (body += chunk));
         res.on('error', reject);
         res.on('end', () => {
-          // dockerode's error shape: "(HTTP code N) …" with statusCode.
-          if (res.statusCode !== 200) return reject(Object.assign(new Error(`(HTTP code ${res.statusCode}) ${body.trim()}`), { statusCode: res.statusCode }));
+          // dockerode's error shape: "(HTTP code N) …" with statusCode and the engine's message.
+          if (res.statusCode !== 200) return reject(Object.assign(new Error(`(HTTP code ${res.statusCode}) ${(parseJsonSafe(body) as { message?: string } | undefined)?.message ?? body.trim()}`), { statusCode: res.statusCode }));
           try {
             resolve((apiPath === '/_ping' ? body : JSON.parse(body)) as T);
           } catch (error) {
@@ -98,7 +99,19 @@ export function engineReader(env: NodeJS.ProcessEnv = process.env): EngineReader
     ping: (opts?: { abortSignal?: AbortSignal }) => get('/_ping', opts?.abortSignal),
     version: () => get('/version'),
     listContainers: (options = {}) => get(`/containers/json?${new URLSearchParams({ all: String(!!options.all), ...(options.filters ? { filters: JSON.stringify(options.filters) } : {}) })}`),
+    getContainer: (id) => ({
+      inspect: () => get(`/containers/${encodeURIComponent(id)}/json`),
+      top: (options = {}) => get(`/containers/${encodeURIComponent(id)}/top${options.ps_args ? `?${new URLSearchParams({ ps_args: options.ps_args })}` : ''}`),
+    }),
   };
+}
+
+function parseJsonSafe(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The address the host uses to reach published ports: the remote engine's host, or loopback. */

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { dockerClient, pingDocker } from '../docker.js';
+import { engineReader, pingDocker } from '../docker.js';
 import { readEnvFile, redact } from '../env-file.js';
 import { CheckFailedError, ExitCode, UserError } from '../errors.js';
 import { workPaths } from '../paths.js';
@@ -62,7 +62,7 @@ export async function runValidate(config: Config, opts: ValidateOptions): Promis
   if (!existsSync(workPaths(config).composeFile)) {
     throw new UserError(`There is no staging stack in ${config.workDir} (no docker-compose.staging.yml).`, { tryThis: 'Run `rehearse setup` first, or run validate from the folder where you ran it (or pass --config).' });
   }
-  const docker = dockerClient();
+  const docker = engineReader();
   await pingDocker(docker, opts.signal);
   const junitFile = opts.junit ? path.resolve(opts.junit) : undefined;
   const ctx = newValidateContext(config, docker, opts.signal, { quick: opts.quick, ...(categories ? { categories } : {}), ...(junitFile ? { junitFile } : {}) });

@@ -24,6 +24,8 @@ const bin = path.join(root, 'bin/rehearse');
 // The same project and file that `rehearse status` reads (src/paths.ts: `<project>-staging`).
 const composePs = ['compose', '-p', `${project}-staging`, '-f', path.join(workDir, 'docker-compose.staging.yml'), 'ps'];
 const opts = { cwd: workDir, env };
+// What `rehearse config` cannot go below: node loading the libraries it uses (argv, schema, YAML out).
+const FLOOR = "await Promise.all(['commander', 'zod', 'yaml'].map((m) => import(m)))";
 
 function run(argv) {
   const r = spawnSync(bin, argv, { cwd: workDir, env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
@@ -47,6 +49,7 @@ try {
   const status = [];
   const node = [];
   const config = [];
+  const floor = [];
   const quick = [];
   for (let i = 0; i < runs; i++) {
     // Interleaved, so each figure and its baseline see the same machine load.
@@ -54,6 +57,7 @@ try {
     status.push(timeCommand(bin, ['status'], opts));
     node.push(timeCommand(process.execPath, ['-e', '0']));
     config.push(timeCommand(bin, ['config'], opts));
+    floor.push(timeCommand(process.execPath, ['--input-type=module', '-e', FLOOR], { cwd: root }));
     quick.push(timeCommand(bin, ['validate', '--quick'], { ...opts, allowFail: true }));
   }
 
@@ -68,6 +72,7 @@ try {
   console.log(row('rehearse  status', status));
   console.log(row('baseline  node -e 0', node));
   console.log(row('rehearse  config', config));
+  console.log(row('  (node loading commander, zod, yaml)', floor));
   console.log(row(`rehearse  validate --quick (${result.checks?.length ?? '?'} checks)`, quick));
   const statusRatio = m(status) / m(ps);
   const configRatio = m(config) / m(node);

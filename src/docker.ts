@@ -1,5 +1,6 @@
-// The Docker boundary: a dockerode client (honouring DOCKER_HOST and docker contexts) and the
-// Compose v2 CLI through execa. Well-known failures are translated into what to do.
+// The Docker boundary: a dockerode client (honouring DOCKER_HOST and docker contexts), a light
+// reader for the engine reads of quick commands, and the Compose v2 CLI through execa. Well-known
+// failures are translated into what to do.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';

@@ -46,7 +46,18 @@ function run(argv) {
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+/** Containers, volumes and network of the bench stack, also what an interrupted earlier run left (by name). */
+function removeStack() {
+  const quiet = { cwd: workDir, allowFail: true };
+  timeCommand('docker', ['compose', '-p', `${project}-staging`, '-f', path.join(workDir, 'docker-compose.staging.yml'), 'down', '--volumes', '--remove-orphans', '-t', '2'], quiet);
+  const ids = spawnSync('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}-staging`], { encoding: 'utf8' }).stdout?.trim();
+  if (ids) timeCommand('docker', ['rm', '-f', ...ids.split('\n')], quiet);
+  timeCommand('docker', ['volume', 'rm', '-f', ...Object.values(volumes)], quiet);
+  timeCommand('docker', ['network', 'rm', `${project}-staging-network`], quiet);
+}
+
 try {
+  removeStack();
   // Not measured: the stack itself. A crowded host can time out the app's health check once: one retry.
   let setup = run(['setup', '--yes']);
   if (setup.status !== 0) setup = run(['setup', '--yes']);
@@ -92,6 +103,6 @@ try {
   console.log(`validate --quick < 1.5 s:  ${fmt(m('quick'))}  ${verdict(m('quick') < 1500)}  (cpu ${fmt(m('quick', 'cpu'))})`);
   console.log(failed.length ? `failed quick checks in the warm-up run: ${failed.join('; ')}` : 'no quick check failed in the warm-up run');
 } finally {
-  if (!keep) timeCommand('docker', ['compose', '-p', `${project}-staging`, '-f', path.join(workDir, 'docker-compose.staging.yml'), 'down', '--volumes', '-t', '2'], { cwd: workDir, allowFail: true });
+  if (!keep) removeStack();
   else console.log(`kept: ${workDir}`);
 }

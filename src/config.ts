@@ -1,8 +1,8 @@
 // The effective configuration: defaults < rehearse.config.(json|yaml) < environment < flags,
 // validated by one schema. Every other module takes a `Config` and never reads env or files itself.
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { anonymizeRulesSchema, DEFAULT_RULES_1001_STORIES, type AnonymizeRules } from './anonymize/rules.js';
 import { readRulesFile } from './data/rules-file.js';
@@ -314,6 +314,9 @@ export interface ConfigOverrides {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** yaml is required only for a YAML config file: every command loads the config, and yaml costs ~60 ms of start-up. */
+const parseYaml = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 
 function readConfigFile(cwd: string, explicit: string | undefined): { file?: string; data: unknown } {
   const candidates = explicit ? [explicit] : CONFIG_FILES.map((f) => f as string);

@@ -1,10 +1,12 @@
-// The Docker boundary: a dockerode client (honouring DOCKER_HOST and docker contexts) and the
-// Compose v2 CLI through execa. Well-known failures are translated into what to do.
+// The Docker boundary: a dockerode client (honouring DOCKER_HOST and docker contexts), a light
+// reader for the engine reads of quick commands, and the Compose v2 CLI through execa. Well-known
+// failures are translated into what to do.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import Dockerode from 'dockerode';
-import { execa } from 'execa';
+import type Dockerode from 'dockerode';
 import type { Config } from './config.js';
 import { CancelledError, ExitCode, SubprocessError, UserError, isAbortError } from './errors.js';
 import { readEnvFile, redact } from './env-file.js';
@@ -46,12 +48,71 @@ function readdirSafe(dir: string): string[] {
 }
 
 export function dockerClient(env: NodeJS.ProcessEnv = process.env): Dockerode {
+  // Required here, not at the top: dockerode loads gRPC and ssh2 (~200 ms), which most importers of
+  // this module (serviceHost, composeArgs) never need. It is CommonJS, so this is the same instance.
+  const Docker = createRequire(import.meta.url)('dockerode') as typeof import('dockerode');
   const endpoint = dockerEndpoint(env);
-  if (!endpoint) return new Dockerode();
-  if (endpoint.startsWith('unix://')) return new Dockerode({ socketPath: endpoint.slice('unix://'.length) });
+  if (!endpoint) return new Docker();
+  if (endpoint.startsWith('unix://')) return new Docker({ socketPath: endpoint.slice('unix://'.length) });
   const url = new URL(endpoint.replace(/^tcp:/, 'http:'));
-  if (endpoint.startsWith('ssh://')) return new Dockerode({ protocol: 'ssh', host: url.hostname, port: Number(url.port || 22), username: url.username || undefined } as Dockerode.DockerOptions);
-  return new Dockerode({ host: url.hostname, port: Number(url.port || 2375) });
+  if (endpoint.startsWith('ssh://')) return new Docker({ protocol: 'ssh', host: url.hostname, port: Number(url.port || 22), username: url.username || undefined } as Dockerode.DockerOptions);
+  return new Docker({ host: url.hostname, port: Number(url.port || 2375) });
+}
+
+/** The engine reads of the commands that must start fast (status, validate --quick): the part of Dockerode's API they use. */
+export interface EngineReader {
+  ping(): Promise<unknown>;
+  version(): Promise<Dockerode.DockerVersion>;
+  listContainers(options?: Dockerode.ContainerListOptions): Promise<Dockerode.ContainerInfo[]>;
+  getContainer(id: string): { inspect(): Promise<Dockerode.ContainerInspectInfo>; top(options?: { ps_args?: string }): Promise<unknown> };
+}
+
+/**
+ * Those reads without dockerode, whose gRPC and ssh2 cost ~200 ms of start-up (most of `rehearse
+ * status`): plain Engine API GETs on the local socket, found as dockerode finds it. A tcp or ssh
+ * endpoint gets dockerode itself (TLS and ssh stay in one place).
+ */
+export function engineReader(env: NodeJS.ProcessEnv = process.env): EngineReader {
+  const endpoint = dockerEndpoint(env);
+  const userSocket = path.join(os.homedir(), '.docker', 'run', 'docker.sock');
+  const socketPath = endpoint === undefined ? (existsSync(userSocket) ? userSocket : '/var/run/docker.sock') : endpoint.startsWith('unix://') ? endpoint.slice('unix://'.length) : undefined;
+  if (!socketPath) return dockerClient(env);
+  const get = <T>(apiPath: string, signal?: AbortSignal) =>
+    new Promise<T>((resolve, reject) => {
+      const req = http.get({ socketPath, path: apiPath, agent: false, ...(signal ? { signal } : {}) }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          // dockerode's error shape: "(HTTP code N) …" with statusCode and the engine's message.
+          if (res.statusCode !== 200) return reject(Object.assign(new Error(`(HTTP code ${res.statusCode}) ${(parseJsonSafe(body) as { message?: string } | undefined)?.message ?? body.trim()}`), { statusCode: res.statusCode }));
+          try {
+            resolve((apiPath === '/_ping' ? body : JSON.parse(body)) as T);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+      req.on('error', reject);
+    });
+  return {
+    ping: (opts?: { abortSignal?: AbortSignal }) => get('/_ping', opts?.abortSignal),
+    version: () => get('/version'),
+    listContainers: (options = {}) => get(`/containers/json?${new URLSearchParams({ all: String(!!options.all), ...(options.filters ? { filters: JSON.stringify(options.filters) } : {}) })}`),
+    getContainer: (id) => ({
+      inspect: () => get(`/containers/${encodeURIComponent(id)}/json`),
+      top: (options = {}) => get(`/containers/${encodeURIComponent(id)}/top${options.ps_args ? `?${new URLSearchParams({ ps_args: options.ps_args })}` : ''}`),
+    }),
+  };
+}
+
+function parseJsonSafe(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The address the host uses to reach published ports: the remote engine's host, or loopback. */
@@ -77,7 +138,7 @@ export function translateDockerError(error: unknown): Error {
   return error as Error;
 }
 
-export async function pingDocker(docker: Dockerode, signal?: AbortSignal): Promise<{ version: string; apiVersion: string }> {
+export async function pingDocker(docker: EngineReader, signal?: AbortSignal): Promise<{ version: string; apiVersion: string }> {
   try {
     const timeout = AbortSignal.timeout(5000);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -93,7 +154,11 @@ export async function pingDocker(docker: Dockerode, signal?: AbortSignal): Promi
   }
 }
 
+/** execa is imported where a subprocess runs: it is ~100 modules, which `rehearse status` never needs. */
+const loadExeca = async () => (await import('execa')).execa;
+
 export async function composeVersion(signal?: AbortSignal): Promise<string> {
+  const execa = await loadExeca();
   try {
     const { stdout } = await execa('docker', ['compose', 'version', '--short'], { cancelSignal: signal, timeout: 15_000 });
     return stdout.trim().replace(/^v/, '');
@@ -152,6 +217,7 @@ export function stagingTarget(config: Config, opts: { allProfiles?: boolean } = 
 export async function runComposeOn(target: ComposeTarget, args: string[], opts: ComposeRunOptions = {}): Promise<string> {
   const argv = [...target.argv, ...args];
   const env = readEnvFile(target.envFile);
+  const execa = await loadExeca();
   const child = execa('docker', argv, {
     cwd: target.cwd,
     cancelSignal: opts.signal,
@@ -206,7 +272,7 @@ export interface StackContainer {
 }
 
 /** The containers of this stack, from the engine (not from compose's view of the file). */
-export async function listStackContainers(docker: Dockerode, config: Config): Promise<StackContainer[]> {
+export async function listStackContainers(docker: EngineReader, config: Config): Promise<StackContainer[]> {
   let list: Dockerode.ContainerInfo[];
   try {
     list = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${stackNames(config).composeProject}`] } });

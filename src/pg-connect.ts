@@ -3,7 +3,19 @@
 // 2. After `COPY … TO STDOUT`, when the last data push hit the stream's high-water mark in the
 //    same network read as CopyDone, it pauses the socket and never resumes it: the connection's
 //    next query then waits forever. `resumeStalledSockets()` after each COPY OUT undoes that.
+// Also how a database URL is shown: here rather than in production.ts, so that `rehearse config`
+// can show one without loading the postgres library.
 import net from 'node:net';
+
+/** A postgres URL without its password: `postgresql://user@host:port/db`. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
 
 const open = new Set<net.Socket>();
 

@@ -3,19 +3,12 @@
 // transaction, so the subset is taken from a single consistent snapshot.
 import postgres from 'postgres';
 import { UserError } from './errors.js';
-import { noDelaySocket } from './pg-connect.js';
+import { describeUrl, noDelaySocket } from './pg-connect.js';
+
+export { describeUrl };
 
 export type ReadOnlySql = postgres.Sql;
 export type ReadOnlyTx = postgres.TransactionSql;
-
-export function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.hostname}:${u.port || 5432}${u.pathname}`;
-  } catch {
-    return '(unparseable URL)';
-  }
-}
 
 export function parseDatabaseUrl(url: string, what = 'production.url'): URL {
   let u: URL;

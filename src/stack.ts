@@ -5,11 +5,10 @@ import type Dockerode from 'dockerode';
 import type { Config } from './config.js';
 import { CheckFailedError } from './errors.js';
 import { requireEnv } from './env-file.js';
-import { listStackContainers, runCompose, serviceHost, type ComposeRunOptions, type StackContainer } from './docker.js';
+import { listStackContainers, runCompose, serviceHost, type ComposeRunOptions, type EngineReader, type StackContainer } from './docker.js';
 import { missingSecurityHeaders, probe } from './http-probe.js';
 import { stackNames, workPaths, type ServiceName } from './paths.js';
 import { newestReport } from './reports.js';
-import { stagingRedis, stagingSql } from './staging-db.js';
 
 /** Brings the stack up; `services` limits it to those (and what they depend on), e.g. without Grafana. */
 export async function composeUp(config: Config, opts: ComposeRunOptions & { services?: string[] } = {}): Promise<void> {
@@ -113,6 +112,8 @@ export function verifyHealthThroughNginx(config: Config, signal?: AbortSignal): 
 
 export function verifyPostgres(config: Config): Promise<VerifyCheck> {
   return timed('PostgreSQL SELECT 1', async () => {
+    // Imported here, as stagingRedis below: `rehearse status` reads this module and needs no client.
+    const { stagingSql } = await import('./staging-db.js');
     const sql = stagingSql(config, { max: 1 });
     try {
       const [row] = await sql<[{ one: number; version: string }]>`SELECT 1 AS one, current_setting('server_version') AS version`;
@@ -132,6 +133,7 @@ export function verifyPostgres(config: Config): Promise<VerifyCheck> {
 
 export function verifyRedis(config: Config): Promise<VerifyCheck> {
   return timed('Redis authenticated PING', async () => {
+    const { stagingRedis } = await import('./staging-db.js');
     const redis = await stagingRedis(config);
     try {
       await redis.connect();
@@ -160,7 +162,7 @@ export interface StackStatus {
   urls: Record<string, string>;
 }
 
-export async function stackStatus(docker: Dockerode, config: Config): Promise<StackStatus> {
+export async function stackStatus(docker: EngineReader, config: Config): Promise<StackStatus> {
   const containers = await listStackContainers(docker, config);
   const urls = serviceUrls(config);
   // An optional service that is not there (Grafana without its image) gets no URL.
@@ -172,7 +174,7 @@ export async function stackStatus(docker: Dockerode, config: Config): Promise<St
 export const stackSecrets = (config: Config) => requireEnv(workPaths(config).envFile);
 
 /** One sentence on what a cancelled or failed step left behind, for the final message. */
-export async function describeStackState(docker: Dockerode, config: Config): Promise<string> {
+export async function describeStackState(docker: EngineReader, config: Config): Promise<string> {
   try {
     const containers = await listStackContainers(docker, config);
     if (!containers.length) return 'No staging containers exist; nothing was started.';

@@ -2,9 +2,9 @@
 // (concurrent where safe), then the report. Thin: each subtask runs one core check and records it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type Dockerode from 'dockerode';
 import type { ListrTask } from 'listr2';
 import type { Config } from '../src/config.js';
+import type { EngineReader } from '../src/docker.js';
 import { readEnvFile, redact } from '../src/env-file.js';
 import { CancelledError } from '../src/errors.js';
 import { writeReport } from '../src/reports.js';
@@ -14,7 +14,7 @@ import { CATEGORY_TITLES, type Category, type CheckResult, type CheckStatus } fr
 
 export interface ValidateContext {
   config: Config;
-  docker: Dockerode;
+  docker: EngineReader;
   signal: AbortSignal;
   selection: Selection;
   probes: StackProbes;
@@ -29,7 +29,7 @@ export interface ValidateContext {
   requiredTask?: boolean;
 }
 
-export function newValidateContext(config: Config, docker: Dockerode, signal: AbortSignal, opts: Selection & { junitFile?: string; now?: Date; requiredTask?: boolean } = {}): ValidateContext {
+export function newValidateContext(config: Config, docker: EngineReader, signal: AbortSignal, opts: Selection & { junitFile?: string; now?: Date; requiredTask?: boolean } = {}): ValidateContext {
   const selection: Selection = { quick: !!opts.quick, ...(opts.categories ? { categories: opts.categories } : {}) };
   return {
     config,

@@ -3,7 +3,7 @@
 import type { Config } from '../config.js';
 import { isSecretKey, readEnvFile } from '../env-file.js';
 import { workPaths } from '../paths.js';
-import { describeUrl } from '../production.js';
+import { describeUrl } from '../pg-connect.js';
 import { SEED_KEYS } from '../subset/seed.js';
 import { finish, type Ui } from './ui.js';
 

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { dockerClient, pingDocker } from '../docker.js';
+import { engineReader, pingDocker } from '../docker.js';
 import { UserError } from '../errors.js';
 import { workPaths } from '../paths.js';
 import { parseCategories } from '../validate/index.js';
@@ -24,7 +24,7 @@ export async function validateCommand(config: Config, opts: ValidateOptions, ui:
   if (!existsSync(workPaths(config).composeFile)) {
     throw new UserError(`There is no staging stack in ${config.workDir} (no docker-compose.staging.yml).`, { tryThis: 'Run `rehearse setup` first, or run validate from the folder where you ran it (or pass --config).' });
   }
-  const docker = dockerClient();
+  const docker = engineReader();
   await pingDocker(docker, signal);
   const junitFile = opts.junit ? path.resolve(opts.junit) : undefined;
   const ctx = await runStep(ui, validateStep, newValidateContext(config, docker, signal, { quick: opts.quick, ...(categories ? { categories } : {}), ...(junitFile ? { junitFile } : {}) }));

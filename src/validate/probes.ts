@@ -6,9 +6,8 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { execa } from 'execa';
 import type { Config } from '../config.js';
-import { composeArgs, serviceHost, translateDockerError } from '../docker.js';
+import { composeArgs, dockerClient, serviceHost, translateDockerError, type EngineReader } from '../docker.js';
 import { readEnvFile } from '../env-file.js';
 import { CancelledError } from '../errors.js';
 import { stackNames, workPaths, type ServiceName, type WorkPaths } from '../paths.js';
@@ -17,7 +16,8 @@ import { httpGet, parseJson, requestError, type HttpOptions, type HttpResult } f
 
 export interface ProbeInputs {
   config: Config;
-  docker: Dockerode;
+  /** The engine for the reads every run makes (containers, inspect, top); `engineReader()` spares the quick run dockerode. */
+  docker: EngineReader;
   signal: AbortSignal;
   /** The clock for certificate ages (tests move it). */
   now?: Date;
@@ -76,7 +76,7 @@ export interface ExecResult {
 
 export class StackProbes {
   readonly config: Config;
-  readonly docker: Dockerode;
+  readonly engine: EngineReader;
   readonly signal: AbortSignal;
   readonly now: Date;
   /** Where published ports are reached: loopback, or the remote engine's host. */
@@ -86,10 +86,11 @@ export class StackProbes {
   private readonly memo = new Map<string, Promise<unknown>>();
   private sqlPool: Sql | undefined;
   private keepAlive: https.Agent | undefined;
+  private client: Dockerode | undefined;
 
   constructor(inputs: ProbeInputs) {
     this.config = inputs.config;
-    this.docker = inputs.docker;
+    this.engine = inputs.docker;
     this.signal = inputs.signal;
     // Every concurrent request listens for the abort (the load check alone keeps up to 200 in flight).
     setMaxListeners(250, inputs.signal);
@@ -97,6 +98,11 @@ export class StackProbes {
     this.host = serviceHost(inputs.config);
     this.names = stackNames(inputs.config);
     this.paths = workPaths(inputs.config);
+  }
+
+  /** dockerode itself, for what only the full run does (exec, stats, networks, volumes): loaded on first use. */
+  get docker(): Dockerode {
+    return (this.client ??= dockerClient());
   }
 
   /** Runs `fn` once per key; later callers share the same promise (and the same failure). */
@@ -126,8 +132,8 @@ export class StackProbes {
   containers(): Promise<InspectedContainer[]> {
     return this.once('containers', async () => {
       try {
-        const list = await this.docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${this.names.composeProject}`] } });
-        const inspected = await Promise.all(list.map((c) => this.docker.getContainer(c.Id).inspect()));
+        const list = await this.engine.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${this.names.composeProject}`] } });
+        const inspected = await Promise.all(list.map((c) => this.engine.getContainer(c.Id).inspect()));
         return inspected
           .map((info) => ({ id: info.Id, name: info.Name.replace(/^\//, ''), service: info.Config.Labels?.['com.docker.compose.service'] ?? '', info }))
           .sort((a, b) => a.service.localeCompare(b.service) || a.name.localeCompare(b.name));
@@ -199,6 +205,8 @@ export class StackProbes {
   /** `docker compose config --format json` of the generated file, with the configured profiles. */
   composeConfig(): Promise<ComposeConfig> {
     return this.once('compose-config', async () => {
+      // Imported here: only the full run's drift check reads it, and execa is ~100 modules.
+      const { execa } = await import('execa');
       const { stdout } = await execa('docker', [...composeArgs(this.config), 'config', '--format', 'json'], { cwd: this.config.workDir, cancelSignal: this.signal, timeout: 20_000 });
       return JSON.parse(stdout) as ComposeConfig;
     });

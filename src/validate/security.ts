@@ -270,7 +270,7 @@ export interface HardeningFinding {
  * Health checks and `docker exec` run beside that tree (often as root): they are left out.
  */
 async function processUids(p: StackProbes, id: string, initPid: number): Promise<number[]> {
-  const top = (await p.docker.getContainer(id).top({ ps_args: '-o pid,ppid,uid' })) as { Titles: string[]; Processes: string[][] };
+  const top = (await p.engine.getContainer(id).top({ ps_args: '-o pid,ppid,uid' })) as { Titles: string[]; Processes: string[][] };
   const col = (name: string) => top.Titles.findIndex((t) => t.trim().toUpperCase() === name);
   const rows = top.Processes.map((r) => ({ pid: Number(r[col('PID')]), ppid: Number(r[col('PPID')]), uid: Number(r[col('UID')]) }));
   const tree = new Set([initPid]);

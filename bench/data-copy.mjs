@@ -60,7 +60,7 @@ const loadMs = report.load.ms;
 // 2. The raw baseline: the same tables and keys (rehearse's own plan, recomputed on the same
 // snapshot-free data), psql to psql, into a scratch copy of the staging schema.
 const { loadConfig } = await import(path.join(root, 'dist/src/config.js'));
-const { openProduction, openSnapshot } = await import(path.join(root, 'dist/src/production.js'));
+const { openProduction, openSnapshot } = await import(path.join(root, 'dist/src/db/production.js'));
 const { demoConnectionUrl } = await import(path.join(root, 'dist/src/demo/demo-db.js'));
 const { introspect, quoteIdent } = await import(path.join(root, 'dist/src/subset/introspect.js'));
 const { planSubset, selectionPredicates } = await import(path.join(root, 'dist/src/subset/planner.js'));

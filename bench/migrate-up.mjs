@@ -43,7 +43,7 @@ const n = (x) => x.toLocaleString('en-US');
 
 const { loadConfig } = await import(path.join(root, 'dist/src/config.js'));
 const { demoConnectionUrl } = await import(path.join(root, 'dist/src/demo/demo-db.js'));
-const { applyStagingSchema } = await import(path.join(root, 'dist/src/staging-db.js'));
+const { applyStagingSchema } = await import(path.join(root, 'dist/src/db/staging.js'));
 const { loadMigration } = await import(path.join(root, 'dist/src/migration/folder.js'));
 const { runPhase } = await import(path.join(root, 'dist/src/migration/runner.js'));
 const { adaptMigration } = await import(path.join(root, 'dist/src/migration/adapt.js'));

@@ -2,7 +2,7 @@
 // Given a line budget (a terminal's height) it folds: met criteria become one count per group and
 // the rest one line each, so what still needs doing is what stays on screen.
 import { Box, Text } from 'ink';
-import type { Checklist, ChecklistItem, ItemStatus } from '../src/checklist.js';
+import type { Checklist, ChecklistItem, ItemStatus } from '../src/evidence/checklist.js';
 
 const LOOK: Record<ItemStatus, { symbol: string; color: string }> = {
   met: { symbol: '✔', color: 'green' },

@@ -1,6 +1,6 @@
 // Live resource table for the staging containers. Pure props: the wizard throttles the updates.
 import { Box, Text } from 'ink';
-import type { ContainerStat, Health } from '../src/container-stats.js';
+import type { ContainerStat, Health } from '../src/stack/container-stats.js';
 import { formatBytes, formatPercent } from './format.js';
 
 export interface StatsPaneProps {

@@ -1,8 +1,8 @@
 // The wizard's spine: every step with its state, the current one highlighted, and "Step N of M".
 // On a short terminal it folds into one line, so the question below it keeps its room.
 import { Box, Text } from 'ink';
-import { STEPS } from '../src/steps.js';
-import type { StepId, StepInfo, StepState } from '../src/steps.js';
+import { STEPS } from '../src/run/steps.js';
+import type { StepId, StepInfo, StepState } from '../src/run/steps.js';
 
 export interface StepListProps {
   states: Record<StepId, StepState>;

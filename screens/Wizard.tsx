@@ -4,9 +4,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Box, Text, useInput } from 'ink';
 import { CancelledError, SubprocessError, UserError } from '../src/errors.js';
-import type { ContainerStat } from '../src/container-stats.js';
-import { STEPS } from '../src/steps.js';
-import type { StepId, StepInfo, StepState } from '../src/steps.js';
+import type { ContainerStat } from '../src/stack/container-stats.js';
+import { STEPS } from '../src/run/steps.js';
+import type { StepId, StepInfo, StepState } from '../src/run/steps.js';
 import { ConfirmPrompt } from './ConfirmPrompt.js';
 import { formatBytes, formatPercent } from './format.js';
 import { DangerousConfirmPrompt } from './DangerousConfirmPrompt.js';

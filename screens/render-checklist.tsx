@@ -2,7 +2,7 @@
 // few seconds until q or Ctrl-C.
 import { render, useApp, useInput } from 'ink';
 import { useEffect, useState } from 'react';
-import type { Checklist } from '../src/checklist.js';
+import type { Checklist } from '../src/evidence/checklist.js';
 import { ChecklistView } from './ChecklistView.js';
 import { useTerminalSize } from './fit.js';
 

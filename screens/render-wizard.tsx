@@ -3,8 +3,8 @@
 // listr2 never draws: its tasks reach the screen through InkStoreRenderer.
 import { render } from 'ink';
 import { UserError } from '../src/errors.js';
-import { STEPS } from '../src/steps.js';
-import type { StepId, StepState } from '../src/steps.js';
+import { STEPS } from '../src/run/steps.js';
+import type { StepId, StepState } from '../src/run/steps.js';
 import { Wizard } from './Wizard.js';
 import type { SubscribeStats, WizardOutcome, WizardProps, WizardStepRunner } from './Wizard.js';
 

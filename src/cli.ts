@@ -23,13 +23,13 @@ function onSignal(signal: NodeJS.Signals) {
 async function loadEffectiveConfig(globals: Globals, profiles?: { admin?: boolean; monitoring?: boolean }) {
   const { loadConfig } = await import('./config.js');
   const loaded = loadConfig({ overrides: { ...(globals.config ? { configFile: globals.config } : {}), ...profiles } });
-  if (!profiles) (await import('./stack.js')).addSetupProfiles(loaded.config);
+  if (!profiles) (await import('./stack/compose.js')).addSetupProfiles(loaded.config);
   return loaded;
 }
 
-/** Runs a command that writes staging (or the work folder) under the run lock (src/run-lock.ts). */
-async function locked<T>(config: import('./config.js').Config, command: string, fn: (lock: import('./run-lock.js').RunLock) => Promise<T>, opts: { staging?: boolean } = {}): Promise<T> {
-  const { withRunLock } = await import('./run-lock.js');
+/** Runs a command that writes staging (or the work folder) under the run lock (src/run/lock.ts). */
+async function locked<T>(config: import('./config.js').Config, command: string, fn: (lock: import('./run/lock.js').RunLock) => Promise<T>, opts: { staging?: boolean } = {}): Promise<T> {
+  const { withRunLock } = await import('./run/lock.js');
   return withRunLock(config, command, fn, opts);
 }
 
@@ -343,7 +343,7 @@ export async function main(argv: string[]): Promise<number> {
 /** After a cancel: what the stack was left in (asks the engine; commands that never touched it say nothing). */
 async function stateAfterCancel(touchesStack: boolean): Promise<string | undefined> {
   if (!touchesStack) return undefined;
-  const [{ loadConfig }, { dockerClient }, { describeStackState }] = await Promise.all([import('./config.js'), import('./docker.js'), import('./stack.js')]);
+  const [{ loadConfig }, { dockerClient }, { describeStackState }] = await Promise.all([import('./config.js'), import('./stack/docker.js'), import('./stack/compose.js')]);
   try {
     return await describeStackState(dockerClient(), loadConfig().config);
   } catch {

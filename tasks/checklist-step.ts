@@ -2,9 +2,9 @@
 // failed with the command that fixes it), then the week-2 readiness report, then the verdict.
 import type Dockerode from 'dockerode';
 import type { ListrTask } from 'listr2';
-import { computeChecklist, type Checklist } from '../src/checklist.js';
+import { computeChecklist, type Checklist } from '../src/evidence/checklist.js';
 import type { Config } from '../src/config.js';
-import { writeReadinessReport } from '../src/readiness-report.js';
+import { writeReadinessReport } from '../src/evidence/readiness-report.js';
 import { formatChecklist } from './format.js';
 import type { Step } from './steps.js';
 

@@ -3,9 +3,9 @@
 import type postgres from 'postgres';
 import { Listr } from 'listr2';
 import type { Config } from '../src/config.js';
-import { countMismatches, exactCounts, sumRows } from '../src/backup.js';
-import { fingerprint } from '../src/restore.js';
-import { stagingSql } from '../src/staging-db.js';
+import { countMismatches, exactCounts, sumRows } from '../src/db/backup.js';
+import { fingerprint } from '../src/db/restore.js';
+import { stagingSql } from '../src/db/staging.js';
 import { closeDataContext, coverageTable, dataSummary, dataTasks, newDataContext, type DataContext } from './data-tasks.js';
 import { kib, n } from './format.js';
 import { BACKUP_FIRST, question, stagingContents, unverified, type Step } from './steps.js';

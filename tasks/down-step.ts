@@ -4,14 +4,14 @@
 import { existsSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import type { ListrTask } from 'listr2';
-import { backupStaging, type BackupResult } from '../src/backup.js';
-import { composeIdentity, identityMismatch, volumeOwner } from '../src/compose-identity.js';
+import { backupStaging, type BackupResult } from '../src/db/backup.js';
+import { composeIdentity, identityMismatch, volumeOwner } from '../src/stack/compose-identity.js';
 import type { Config } from '../src/config.js';
-import { listStackContainers, pingDocker, type StackContainer } from '../src/docker.js';
+import { listStackContainers, pingDocker, type StackContainer } from '../src/stack/docker.js';
 import { CheckFailedError, UserError } from '../src/errors.js';
-import { renderComposeFile } from '../src/generate.js';
+import { renderComposeFile } from '../src/stack/generate.js';
 import { stackNames, workPaths } from '../src/paths.js';
-import { composeDown } from '../src/stack.js';
+import { composeDown } from '../src/stack/compose.js';
 import { kib } from './format.js';
 import { question, type Step } from './steps.js';
 

@@ -1,7 +1,7 @@
 // Plain-text formatting the steps' results and previews share. Light on purpose (types only from
 // the core): `rehearse status` imports it, and must start fast.
-import type { Checklist } from '../src/checklist.js';
-import type { StackStatus } from '../src/stack.js';
+import type { Checklist } from '../src/evidence/checklist.js';
+import type { StackStatus } from '../src/stack/compose.js';
 
 export const n = (x: number) => x.toLocaleString('en-US');
 export const kib = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`);

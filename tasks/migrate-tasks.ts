@@ -3,22 +3,22 @@
 import type { ListrTask } from 'listr2';
 import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
-import { backupStaging, type BackupResult } from '../src/backup.js';
+import { backupStaging, type BackupResult } from '../src/db/backup.js';
 import type { Config } from '../src/config.js';
 import { resolveProduction } from '../src/data/guards.js';
 import { CancelledError, CheckFailedError, UserError, isAbortError } from '../src/errors.js';
 import { adaptMigration, compileError, compileMigration, type Adaptation, type CompileResult } from '../src/migration/adapt.js';
 import { loadMigration, type MigrationFolder } from '../src/migration/folder.js';
 import { stagingSeed } from '../src/subset/seed.js';
-import { CATEGORIES, CATEGORY_TITLES, connectionsNeeded, MigrationHarness, newRunId, recordResults, type Category, type HarnessEvent, type TestResult } from '../src/migration/harness.js';
+import { CATEGORIES, CATEGORY_TITLES, connectionsNeeded, MigrationHarness, newRunId, recordResults, type Category, type HarnessEvent, type TestResult } from '../src/migration/harness/index.js';
 import { PhaseMarks, type PhaseStatus } from '../src/migration/phase-marks.js';
 import { planMigration, type MigrationPlan } from '../src/migration/plan.js';
 import { buildMigrationReport } from '../src/migration/report.js';
 import { copyHint, countEligible, type RunnerSettings, type StatementTiming } from '../src/migration/runner.js';
-import { openProduction } from '../src/production.js';
-import { writeReport } from '../src/reports.js';
-import { restoreStaging } from '../src/restore.js';
-import { stagingRedis, stagingSql } from '../src/staging-db.js';
+import { openProduction } from '../src/db/production.js';
+import { writeReport } from '../src/evidence/reports.js';
+import { restoreStaging } from '../src/db/restore.js';
+import { stagingRedis, stagingSql } from '../src/db/staging.js';
 import { version } from '../src/version.js';
 import { timePhase } from './run-tasks.js';
 

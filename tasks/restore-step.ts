@@ -3,11 +3,11 @@
 import path from 'node:path';
 import type { ListrTask } from 'listr2';
 import type postgres from 'postgres';
-import { backupStaging, validateBackup, type BackupInfo, type BackupResult } from '../src/backup.js';
+import { backupStaging, validateBackup, type BackupInfo, type BackupResult } from '../src/db/backup.js';
 import type { Config } from '../src/config.js';
 import { UserError } from '../src/errors.js';
-import { newestBackup, restoreStaging, type NewestBackup, type RestoreResult } from '../src/restore.js';
-import { stagingSql } from '../src/staging-db.js';
+import { newestBackup, restoreStaging, type NewestBackup, type RestoreResult } from '../src/db/restore.js';
+import { stagingSql } from '../src/db/staging.js';
 import { kib, n } from './format.js';
 import { timePhase } from './run-tasks.js';
 import { question, stagingContents, type Step } from './steps.js';

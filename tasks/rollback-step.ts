@@ -3,13 +3,13 @@
 import type { ListrTask } from 'listr2';
 import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
-import { backupStaging, type BackupResult } from '../src/backup.js';
+import { backupStaging, type BackupResult } from '../src/db/backup.js';
 import type { Config } from '../src/config.js';
 import { CheckFailedError, UserError } from '../src/errors.js';
 import { adaptMigration } from '../src/migration/adapt.js';
 import { loadMigration, type MigrationFolder } from '../src/migration/folder.js';
 import { appliedRuns, rollbackApplied, type AppliedRun, type RollbackProof, type RollbackResult } from '../src/migration/rollback.js';
-import { stagingRedis, stagingSql } from '../src/staging-db.js';
+import { stagingRedis, stagingSql } from '../src/db/staging.js';
 import { stagingSeed } from '../src/subset/seed.js';
 import { kib } from './format.js';
 import { runnerSettings } from './migrate-tasks.js';

@@ -1,6 +1,6 @@
 // The setup step's contract: no question (it never touches staging data), its tree
 // (tasks/setup-tasks.ts), its result, and after a stop what the engine has.
-import { describeStackState } from '../src/stack.js';
+import { describeStackState } from '../src/stack/compose.js';
 import { formatStatus } from './format.js';
 import { setupTasks, type SetupContext } from './setup-tasks.js';
 import type { Step } from './steps.js';

@@ -3,12 +3,12 @@
 import type Dockerode from 'dockerode';
 import type { ListrTask } from 'listr2';
 import type { Config } from '../src/config.js';
-import { runCompose } from '../src/docker.js';
-import { generateWorkspace, type GeneratedFiles } from '../src/generate.js';
-import { preflight, type PreflightResult } from '../src/preflight.js';
-import { writeReport } from '../src/reports.js';
-import { applyStagingSchema, stagingSql } from '../src/staging-db.js';
-import { assertVerified, composeUp, grafanaSkippedNote, imageAvailable, profileServices, stackStatus, verifyHealthThroughNginx, verifyPostgres, verifyRedis, type StackStatus, type VerifyCheck } from '../src/stack.js';
+import { runCompose } from '../src/stack/docker.js';
+import { generateWorkspace, type GeneratedFiles } from '../src/stack/generate.js';
+import { preflight, type PreflightResult } from '../src/stack/preflight.js';
+import { writeReport } from '../src/evidence/reports.js';
+import { applyStagingSchema, stagingSql } from '../src/db/staging.js';
+import { assertVerified, composeUp, grafanaSkippedNote, imageAvailable, profileServices, stackStatus, verifyHealthThroughNginx, verifyPostgres, verifyRedis, type StackStatus, type VerifyCheck } from '../src/stack/compose.js';
 import { version } from '../src/version.js';
 import { timePhase } from './run-tasks.js';
 

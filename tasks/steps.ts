@@ -8,14 +8,14 @@ import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { ListrTask } from 'listr2';
 import type { Config } from '../src/config.js';
-import { exactCounts } from '../src/backup.js';
-import { evidenceAge, loadEvidence, type Evidence } from '../src/checklist.js';
+import { exactCounts } from '../src/db/backup.js';
+import { evidenceAge, loadEvidence, type Evidence } from '../src/evidence/checklist.js';
 import { demoNames } from '../src/demo/demo-db.js';
-import { listStackContainers } from '../src/docker.js';
+import { listStackContainers } from '../src/stack/docker.js';
 import { UserError } from '../src/errors.js';
 import { workPaths } from '../src/paths.js';
-import { stagingSql } from '../src/staging-db.js';
-import type { StepId } from '../src/steps.js';
+import { stagingSql } from '../src/db/staging.js';
+import type { StepId } from '../src/run/steps.js';
 import { n } from './format.js';
 
 export type StepQuestion =

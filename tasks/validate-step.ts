@@ -1,7 +1,7 @@
 // The validate step's contract: no question (it only reads), its tree (tasks/validate-tasks.ts),
 // and its result: a failed required check fails the run, in the wizard's tree too.
 import type { ListrTask } from 'listr2';
-import { readEnvFile, redact } from '../src/env-file.js';
+import { readEnvFile, redact } from '../src/stack/env-file.js';
 import { CheckFailedError } from '../src/errors.js';
 import { workPaths } from '../src/paths.js';
 import { summarize } from '../src/validate/index.js';

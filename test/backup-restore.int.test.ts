@@ -5,11 +5,11 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backupStaging, validateBackup } from '../src/backup.js';
+import { backupStaging, validateBackup } from '../src/db/backup.js';
 import { loadConfig } from '../src/config.js';
 import { CancelledError } from '../src/errors.js';
-import { fingerprint, proveRestore, restoreStaging } from '../src/restore.js';
-import { stagingSql } from '../src/staging-db.js';
+import { fingerprint, proveRestore, restoreStaging } from '../src/db/restore.js';
+import { stagingSql } from '../src/db/staging.js';
 import { docker, rehearse, removeStack, testStack } from './helpers/stack.js';
 
 const stack = testStack('bk', 32000);

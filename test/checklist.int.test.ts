@@ -5,10 +5,10 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computeChecklist } from '../src/checklist.js';
+import { computeChecklist } from '../src/evidence/checklist.js';
 import { loadConfig } from '../src/config.js';
-import { dockerClient } from '../src/docker.js';
-import { writeReport } from '../src/reports.js';
+import { dockerClient } from '../src/stack/docker.js';
+import { writeReport } from '../src/evidence/reports.js';
 
 function workspaceWithMigration(status: 'skip' | 'pass' | 'fail') {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'rehearse-checklist-'));

@@ -3,10 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { composeIdentity, identityMismatch } from '../src/compose-identity.js';
+import { composeIdentity, identityMismatch } from '../src/stack/compose-identity.js';
 import { loadConfig } from '../src/config.js';
 import { renderDemoComposeFile } from '../src/demo/demo-db.js';
-import { renderComposeFile } from '../src/generate.js';
+import { renderComposeFile } from '../src/stack/generate.js';
 
 const configFor = (project: string) => loadConfig({ cwd: mkdtempSync(path.join(os.tmpdir(), 'rehearse-ft-ident-')), env: { REHEARSE_PROJECT: project } }).config;
 

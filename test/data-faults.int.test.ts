@@ -5,10 +5,10 @@
 import { execa, type ResultPromise } from 'execa';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireEnv } from '../src/env-file.js';
+import { requireEnv } from '../src/stack/env-file.js';
 import { workPaths } from '../src/paths.js';
-import { fingerprint } from '../src/restore.js';
-import { stagingSql } from '../src/staging-db.js';
+import { fingerprint } from '../src/db/restore.js';
+import { stagingSql } from '../src/db/staging.js';
 import { scratchPostgres, type ScratchPostgres } from './helpers/demo.js';
 import { BIN, rehearse, removeStack, testStack } from './helpers/stack.js';
 

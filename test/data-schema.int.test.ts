@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogSummary, checkStagingCanHold, readProductionFacts } from '../src/data/schema-copy.js';
-import { openProduction, openSnapshot } from '../src/production.js';
-import { stagingSql } from '../src/staging-db.js';
+import { openProduction, openSnapshot } from '../src/db/production.js';
+import { stagingSql } from '../src/db/staging.js';
 import { scratchPostgres, type ScratchPostgres } from './helpers/demo.js';
 import { rehearse, removeStack, testStack } from './helpers/stack.js';
 

@@ -1,7 +1,7 @@
 // The light engine reader (status and validate --quick read the engine without dockerode) answers
 // exactly what dockerode answers, on a real container; its failures translate the same way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerClient, engineReader, pingDocker, translateDockerError } from '../src/docker.js';
+import { dockerClient, engineReader, pingDocker, translateDockerError } from '../src/stack/docker.js';
 import { LOCAL_IMAGES } from '../src/config.js';
 import { docker } from './helpers/stack.js';
 

@@ -7,11 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoConnectionUrl, demoNames, demoSql } from '../src/demo/demo-db.js';
-import { listStackContainers, dockerClient } from '../src/docker.js';
+import { listStackContainers, dockerClient } from '../src/stack/docker.js';
 import { MIGRATIONS_DIR } from '../src/migration/folder.js';
-import { fingerprint } from '../src/restore.js';
-import { LOCK_FILE } from '../src/run-lock.js';
-import { stagingSql } from '../src/staging-db.js';
+import { fingerprint } from '../src/db/restore.js';
+import { LOCK_FILE } from '../src/run/lock.js';
+import { stagingSql } from '../src/db/staging.js';
 import { removeDemo } from './helpers/demo.js';
 import { docker, rehearse, removeStack, testStack } from './helpers/stack.js';
 

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { buildEnv, parseEnvFile, redact } from '../src/env-file.js';
-import { generateWorkspace, renderComposeFile, renderNginxConf, renderPrometheusConf } from '../src/generate.js';
-import { renderTemplate } from '../src/template.js';
-import { ensureCertificate } from '../src/tls.js';
+import { buildEnv, parseEnvFile, redact } from '../src/stack/env-file.js';
+import { generateWorkspace, renderComposeFile, renderNginxConf, renderPrometheusConf } from '../src/stack/generate.js';
+import { renderTemplate } from '../src/stack/template.js';
+import { ensureCertificate } from '../src/stack/tls.js';
 import { REPO } from './helpers/stack.js';
 
 const configIn = (cwd: string, env: Record<string, string> = {}, overrides = {}) => loadConfig({ cwd, env, overrides }).config;

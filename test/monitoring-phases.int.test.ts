@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stagingSql } from '../src/staging-db.js';
+import { stagingSql } from '../src/db/staging.js';
 import { removeDemo } from './helpers/demo.js';
 import { rehearse, removeStack, testStack, type CliResult } from './helpers/stack.js';
 

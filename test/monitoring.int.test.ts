@@ -8,7 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stagingSql } from '../src/staging-db.js';
+import { stagingSql } from '../src/db/staging.js';
 import { docker, rehearse, removeStack, testStack, type CliResult } from './helpers/stack.js';
 
 const stack = testStack('mo', 39100, { profiles: { monitoring: true, admin: true } });
@@ -99,7 +99,7 @@ describe('Prometheus scrapes every service', () => {
 
   it('the app\'s /metrics is not served through nginx', async () => {
     const ca = readFileSync(path.join(stack.workDir, 'nginx/ssl-staging/staging.crt'));
-    const { probe } = await import('../src/http-probe.js');
+    const { probe } = await import('../src/stack/http.js');
     expect((await probe(`https://127.0.0.1:${stack.ports.https}/metrics`, { ca, servername: 'localhost' })).status).toBe(404);
   });
 

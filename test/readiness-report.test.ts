@@ -6,11 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Checklist } from '../src/checklist.js';
+import type { Checklist } from '../src/evidence/checklist.js';
 import { loadConfig } from '../src/config.js';
 import { projectProduction } from '../src/migration/projection.js';
-import { writeReport } from '../src/reports.js';
-import { buildReadinessDocument, renderHtml, renderMarkdown } from '../src/readiness-report.js';
+import { writeReport } from '../src/evidence/reports.js';
+import { buildReadinessDocument, renderHtml, renderMarkdown } from '../src/evidence/readiness-report.js';
 import { decodePng, distinctColours, pixel } from './helpers/png.js';
 import { missingPrerequisite } from './helpers/prerequisite.js';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { UserError } from '../src/errors.js';
-import { acquireRunLock, LOCK_FILE, withRunLock } from '../src/run-lock.js';
+import { acquireRunLock, LOCK_FILE, withRunLock } from '../src/run/lock.js';
 
 const fresh = () => {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'rehearse-ft-lock-'));

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEnvFile } from '../src/env-file.js';
-import { probe, REQUIRED_SECURITY_HEADERS } from '../src/http-probe.js';
+import { parseEnvFile } from '../src/stack/env-file.js';
+import { probe, REQUIRED_SECURITY_HEADERS } from '../src/stack/http.js';
 import { docker, rehearse, removeStack, testStack, type CliResult } from './helpers/stack.js';
 
 const stack = testStack('setup', 21000);

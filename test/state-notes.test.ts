@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import type { BackupResult } from '../src/backup.js';
+import type { BackupResult } from '../src/db/backup.js';
 import type { DataContext } from '../tasks/data-tasks.js';
 import type { MigrateContext } from '../tasks/migrate-tasks.js';
 import { dataStateNote } from '../tasks/data-step.js';

@@ -2,7 +2,7 @@
 // a message that matches what is really there (the engine's containers; the database's LEARNER rows
 // and the migration log, read here with postgres.js), and the next `rehearse` opens on that step.
 import { afterAll, describe, expect, it } from 'vitest';
-import { stagingSql } from '../src/staging-db.js';
+import { stagingSql } from '../src/db/staging.js';
 import { removeDemo } from './helpers/demo.js';
 import { BIN, docker, removeStack, testStack } from './helpers/stack.js';
 import { keepScreen as keep, TmuxSession } from './helpers/tmux.js';

@@ -2,7 +2,7 @@
 // when no production is configured) → data → migrate → validate, then the checklist. It drives the
 // same step contracts (tasks/) as the single commands and the wizard.
 import type { Config } from '../config.js';
-import { dockerClient } from '../docker.js';
+import { dockerClient } from '../stack/docker.js';
 import { CheckFailedError } from '../errors.js';
 import { newDataContext } from '../../tasks/data-tasks.js';
 import { dataStep } from '../../tasks/data-step.js';

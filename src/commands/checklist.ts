@@ -1,8 +1,8 @@
 // `rehearse checklist [--watch]`: the success criteria with their evidence. Without a terminal it
 // prints once and exits 1 when a required criterion is not met.
 import type { Config } from '../config.js';
-import { computeChecklist, type Checklist } from '../checklist.js';
-import { dockerClient } from '../docker.js';
+import { computeChecklist, type Checklist } from '../evidence/checklist.js';
+import { dockerClient } from '../stack/docker.js';
 import { CheckFailedError } from '../errors.js';
 import { formatChecklist } from '../../tasks/format.js';
 import { canPrompt, finish, type Ui } from './ui.js';

@@ -1,9 +1,9 @@
 // `rehearse config`: the effective configuration, plus where it came from. No secret is shown:
 // .env.staging keys are listed with their values masked.
 import type { Config } from '../config.js';
-import { isSecretKey, readEnvFile } from '../env-file.js';
+import { isSecretKey, readEnvFile } from '../stack/env-file.js';
 import { workPaths } from '../paths.js';
-import { describeUrl } from '../pg-connect.js';
+import { describeUrl } from '../db/pg-connect.js';
 import { SEED_KEYS } from '../subset/seed.js';
 import { finish, type Ui } from './ui.js';
 

@@ -1,7 +1,7 @@
 // `rehearse data [--dry-run] [--max-users N]`, `rehearse data rules [--write]`, `rehearse data backup`,
 // `rehearse data restore [file]`.
 import type { Config } from '../config.js';
-import { backupStaging } from '../backup.js';
+import { backupStaging } from '../db/backup.js';
 import { describeUndecided } from '../anonymize/coverage.js';
 import { writeRulesFile } from '../data/rules-file.js';
 import { undecidedColumns } from '../data/undecided.js';

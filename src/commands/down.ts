@@ -1,7 +1,7 @@
 // `rehearse down [--volumes]`: stop the stack; with volumes it is destructive, so it asks (or
 // needs --yes) before anything happens, and takes a staging backup first.
 import type { Config } from '../config.js';
-import { dockerClient } from '../docker.js';
+import { dockerClient } from '../stack/docker.js';
 import { downStep, newDownContext } from '../../tasks/down-step.js';
 import { finish, runStep, type Ui } from './ui.js';
 

@@ -2,7 +2,7 @@
 import { execa } from 'execa';
 import type { Config } from '../config.js';
 import { UserError, CancelledError } from '../errors.js';
-import { composeArgs } from '../docker.js';
+import { composeArgs } from '../stack/docker.js';
 import { stackNames } from '../paths.js';
 
 const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;

@@ -1,6 +1,6 @@
 // `rehearse setup`: bring the staging stack up, health-gated, and leave a setup report.
 import type { Config } from '../config.js';
-import { dockerClient } from '../docker.js';
+import { dockerClient } from '../stack/docker.js';
 import { newSetupContext } from '../../tasks/setup-tasks.js';
 import { setupStep } from '../../tasks/setup-step.js';
 import { finish, runStep, type Ui } from './ui.js';

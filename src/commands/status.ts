@@ -1,7 +1,7 @@
 // `rehearse status`: what is running, how healthy it is, and where to reach it.
 import type { Config } from '../config.js';
-import { engineReader, pingDocker } from '../docker.js';
-import { stackStatus } from '../stack.js';
+import { engineReader, pingDocker } from '../stack/docker.js';
+import { stackStatus } from '../stack/compose.js';
 import { formatStatus } from '../../tasks/format.js';
 import { finish, type Ui } from './ui.js';
 

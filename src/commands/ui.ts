@@ -5,7 +5,7 @@
 // so listr2, Ink and the steps are imported only when used.
 import type { ListrTask } from 'listr2';
 import { CancelledError, ExitCode, UserError } from '../errors.js';
-import type { StepId } from '../steps.js';
+import type { StepId } from '../run/steps.js';
 import type { Step, StepContext, StepGuard, StepQuestion, StepResult } from '../../tasks/steps.js';
 
 export interface Ui {

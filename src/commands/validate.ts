@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { engineReader, pingDocker } from '../docker.js';
+import { engineReader, pingDocker } from '../stack/docker.js';
 import { UserError } from '../errors.js';
 import { workPaths } from '../paths.js';
 import { parseCategories } from '../validate/index.js';

@@ -2,14 +2,14 @@
 // Each wizard step drives its step contract (tasks/): the same question, tree and stop note as the command.
 import { Listr } from 'listr2';
 import type { Config } from '../config.js';
-import { watchContainerStats } from '../container-stats.js';
+import { watchContainerStats } from '../stack/container-stats.js';
 import { demoUp } from '../demo/demo-db.js';
 import type { DemoProgress } from '../demo/progress.js';
-import { dockerClient } from '../docker.js';
+import { dockerClient } from '../stack/docker.js';
 import { ExitCode } from '../errors.js';
 import { stackNames } from '../paths.js';
-import { withRunLock } from '../run-lock.js';
-import type { StepId } from '../steps.js';
+import { withRunLock } from '../run/lock.js';
+import type { StepId } from '../run/steps.js';
 import { checklistStep, newChecklistContext } from '../../tasks/checklist-step.js';
 import { newDataContext } from '../../tasks/data-tasks.js';
 import { dataStep } from '../../tasks/data-step.js';

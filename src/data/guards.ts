@@ -8,10 +8,10 @@ import { findRule, type AnonymizeRule, type AnonymizeRules } from '../anonymize/
 import type { PiiDictionary } from '../anonymize/transformers.js';
 import type { Config } from '../config.js';
 import { demoConnectionUrl, demoDisplayUrl, demoPaths } from '../demo/demo-db.js';
-import { requireEnv } from '../env-file.js';
+import { requireEnv } from '../stack/env-file.js';
 import { UserError } from '../errors.js';
 import { workPaths } from '../paths.js';
-import { describeUrl, type ReadOnlyTx } from '../production.js';
+import { describeUrl, type ReadOnlyTx } from '../db/production.js';
 import { quoteIdent, tableKey, type DbShape } from '../subset/introspect.js';
 import { readProductionPii } from './pii-dictionary.js';
 

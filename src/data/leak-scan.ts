@@ -6,7 +6,7 @@
 import type postgres from 'postgres';
 import type { AnonymizeRules, PiiProposal } from '../anonymize/index.js';
 import { PHONE_KEY_DIGITS } from '../anonymize/scan.js';
-import type { ReadOnlyTx } from '../production.js';
+import type { ReadOnlyTx } from '../db/production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
 import {
   buildDictionary, dictionarySources, dropDictionary, DICTIONARY_TABLE, KIND_WORDS, MIN_PIECE, PHONE_RUN, PIECE_SEPARATORS, TRIM_CHARS, WORD_SEPARATORS,

@@ -11,7 +11,7 @@ import type postgres from 'postgres';
 import { createCopyTransform, createRowAnonymizer, createTransformers, encodeCopyField, type AnonymizeRules, type ColumnStats, type Transformers } from '../anonymize/index.js';
 import type { ColumnTypes } from './guards.js';
 import { UserError } from '../errors.js';
-import { cancelBackend, type ReadOnlyTx } from '../production.js';
+import { cancelBackend, type ReadOnlyTx } from '../db/production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
 import { selectionPredicates, rowKeyColumns, type SubsetPlan } from '../subset/planner.js';
 import { prepareSchemaSql, type ProductionSchemaFacts } from './schema-copy.js';

@@ -11,7 +11,7 @@ import type postgres from 'postgres';
 import { findRule, ruleNameOf, type AnonymizeRule, type AnonymizeRules, type PiiDictionary, type PiiProposal } from '../anonymize/index.js';
 import { phoneDigitsKey } from '../anonymize/scan.js';
 import { FAKE_CITIES, FAKE_FIRST_NAMES, FAKE_LAST_NAMES, FAKE_STREETS } from '../anonymize/word-lists.js';
-import type { ReadOnlyTx } from '../production.js';
+import type { ReadOnlyTx } from '../db/production.js';
 import type { ColumnTypes } from './guards.js';
 import { quoteIdent, type DbShape } from '../subset/introspect.js';
 

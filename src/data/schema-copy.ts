@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import type postgres from 'postgres';
 import type { Config } from '../config.js';
 import { CancelledError, SubprocessError, UserError } from '../errors.js';
-import { describeUrl, parseDatabaseUrl, type ReadOnlyTx } from '../production.js';
+import { describeUrl, parseDatabaseUrl, type ReadOnlyTx } from '../db/production.js';
 import { quoteIdent } from '../subset/introspect.js';
 
 export interface SchemaDump {

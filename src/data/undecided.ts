@@ -2,7 +2,7 @@
 // the detector's proposal and reason (`rehearse data rules`).
 import type { Undecided } from '../anonymize/coverage.js';
 import { builtinRules, userRules, type Config } from '../config.js';
-import { openProduction, openSnapshot, translatePgError } from '../production.js';
+import { openProduction, openSnapshot, translatePgError } from '../db/production.js';
 import { introspect } from '../subset/introspect.js';
 import { checkAnonymizationCoverage, readColumnTypes, resolveProduction, unknownRulesError } from './guards.js';
 

@@ -3,7 +3,7 @@
 // and test users available per role.
 import type postgres from 'postgres';
 import type { AnonymizeRules, PiiProposal } from '../anonymize/index.js';
-import type { ReadOnlyTx } from '../production.js';
+import type { ReadOnlyTx } from '../db/production.js';
 import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
 import type { SeedOptions, SubsetPlan } from '../subset/planner.js';
 import { detectorProposals, type ColumnTypes } from './guards.js';

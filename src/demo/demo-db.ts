@@ -6,14 +6,14 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import postgres from 'postgres';
 import { activePortNames, type Config } from '../config.js';
-import { dockerClient, runComposeOn, serviceHost, translateDockerError } from '../docker.js';
-import { readEnvFile, writeSecretFile } from '../env-file.js';
+import { dockerClient, runComposeOn, serviceHost, translateDockerError } from '../stack/docker.js';
+import { readEnvFile, writeSecretFile } from '../stack/env-file.js';
 import { CancelledError, CheckFailedError, UserError, isAbortError } from '../errors.js';
-import { composeIdentity, containerExists, identityMismatch, volumeOwner } from '../compose-identity.js';
+import { composeIdentity, containerExists, identityMismatch, volumeOwner } from '../stack/compose-identity.js';
 import { assetPath } from '../paths.js';
-import { portHolder, portIsFree } from '../preflight.js';
-import { noDelaySocket } from '../pg-connect.js';
-import { renderTemplate } from '../template.js';
+import { portHolder, portIsFree } from '../stack/preflight.js';
+import { noDelaySocket } from '../db/pg-connect.js';
+import { renderTemplate } from '../stack/template.js';
 import {
   DEFAULT_SEED,
   DEFAULT_USERS,

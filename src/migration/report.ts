@@ -2,7 +2,7 @@
 // read back from the log table itself, so the report states what the database holds.
 import type postgres from 'postgres';
 import { logCounts, histogram, type LogCounts } from './checks.js';
-import type { MigrationHarness } from './harness.js';
+import type { MigrationHarness } from './harness/index.js';
 import type { PhaseResult, StatementTiming } from './runner.js';
 
 export interface ReportExtras {

@@ -4,7 +4,7 @@
 import type postgres from 'postgres';
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
-import { newestReport } from '../reports.js';
+import { newestReport } from '../evidence/reports.js';
 import { quoteIdent, type DbShape, type TableInfo } from './introspect.js';
 import type { SeedOptions } from './planner.js';
 import { sqlString } from './sql-literals.js';

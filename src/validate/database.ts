@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type postgres from 'postgres';
 import type { Config } from '../config.js';
-import { newestReport } from '../reports.js';
+import { newestReport } from '../evidence/reports.js';
 import { quoteIdent } from '../subset/introspect.js';
 import { stagingSeed } from '../subset/seed.js';
 import { fail, pass, skip, warn, type CheckDef } from './types.js';

@@ -1,4 +1,4 @@
-// HTTP(S) requests for the validation probes. Unlike src/http-probe.ts these can share a keep-alive
+// HTTP(S) requests for the validation probes. Unlike src/stack/http.ts these can share a keep-alive
 // agent (the load check needs one), and TLS is still verified against the staging certificate only.
 import type { IncomingHttpHeaders } from 'node:http';
 import http from 'node:http';

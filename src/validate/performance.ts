@@ -1,7 +1,7 @@
 // Performance checks: a page load through nginx (fresh TLS connection, HTML plus its same-origin
 // assets), a bounded concurrent load on loopback, and one CPU/memory snapshot per container.
 import https from 'node:https';
-import { figuresFromStats } from '../container-stats.js';
+import { figuresFromStats } from '../stack/container-stats.js';
 import { isDemoApp, nginxHint } from './application.js';
 import { httpGet, requestError } from './http.js';
 import { runLoad } from './load.js';

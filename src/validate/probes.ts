@@ -7,11 +7,11 @@ import https from 'node:https';
 import { PassThrough } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Config } from '../config.js';
-import { composeArgs, dockerClient, serviceHost, translateDockerError, type EngineReader } from '../docker.js';
-import { readEnvFile } from '../env-file.js';
+import { composeArgs, dockerClient, serviceHost, translateDockerError, type EngineReader } from '../stack/docker.js';
+import { readEnvFile } from '../stack/env-file.js';
 import { CancelledError } from '../errors.js';
 import { stackNames, workPaths, type ServiceName, type WorkPaths } from '../paths.js';
-import { stagingSql, type Sql } from '../staging-db.js';
+import { stagingSql, type Sql } from '../db/staging.js';
 import { httpGet, parseJson, requestError, type HttpOptions, type HttpResult } from './http.js';
 
 export interface ProbeInputs {

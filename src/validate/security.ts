@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
-import { REQUIRED_SECURITY_HEADERS } from '../http-probe.js';
+import { REQUIRED_SECURITY_HEADERS } from '../stack/http.js';
 import { gradeHeaders, type HeaderGrade } from './header-grade.js';
 import { httpGet, requestError, type HttpResult } from './http.js';
 import { nginxHint } from './application.js';

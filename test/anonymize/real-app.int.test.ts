@@ -14,7 +14,7 @@ import { anonymizeRulesSchema, createRowAnonymizer, createTransformers, DEFAULT_
 import { loadConfig } from '../../src/config.js';
 import { checkAnonymizationCoverage, readColumnTypes, readPiiDictionary, usesScrub } from '../../src/data/guards.js';
 import { readRulesFile, writeRulesFile } from '../../src/data/rules-file.js';
-import { noDelaySocket, resumeStalledSockets } from '../../src/pg-connect.js';
+import { noDelaySocket, resumeStalledSockets } from '../../src/db/pg-connect.js';
 import { introspect, quoteIdent, type DbShape } from '../../src/subset/introspect.js';
 import { scratchPostgres, type ScratchPostgres } from '../helpers/demo.js';
 

@@ -12,8 +12,8 @@ import { UserError } from '../../src/errors.js';
 import { adaptMigration } from '../../src/migration/adapt.js';
 import { loadMigration, MIGRATIONS_DIR, type MigrationFolder } from '../../src/migration/folder.js';
 import { MigrationRunError, runPhase } from '../../src/migration/runner.js';
-import { fingerprint } from '../../src/restore.js';
-import { applyStagingSchema } from '../../src/staging-db.js';
+import { fingerprint } from '../../src/db/restore.js';
+import { applyStagingSchema } from '../../src/db/staging.js';
 import { scratchPostgres, type ScratchPostgres } from '../helpers/demo.js';
 import { migrationSettings } from './helpers.js';
 

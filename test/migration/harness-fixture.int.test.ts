@@ -14,13 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { adaptMigration, compileMigration } from '../../src/migration/adapt.js';
 import { loadMigration, type MigrationFolder } from '../../src/migration/folder.js';
-import { CATEGORIES, recordResults, runHarness, type MigrationHarness } from '../../src/migration/harness.js';
+import { CATEGORIES, recordResults, runHarness, type MigrationHarness } from '../../src/migration/harness/index.js';
 import { planMigration, type MigrationPlan } from '../../src/migration/plan.js';
 import { buildMigrationReport, type MigrationReport } from '../../src/migration/report.js';
 import { rollbackApplied } from '../../src/migration/rollback.js';
 import { countEligible } from '../../src/migration/runner.js';
-import { writeReport } from '../../src/reports.js';
-import { applyStagingSchema } from '../../src/staging-db.js';
+import { writeReport } from '../../src/evidence/reports.js';
+import { applyStagingSchema } from '../../src/db/staging.js';
 import { scratchPostgres, type ScratchPostgres } from '../helpers/demo.js';
 import { logAndResultsMatch, migrationSettings } from './helpers.js';
 

@@ -13,7 +13,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR } from '../../src/migration/folder.js';
 import type { MigrationReport } from '../../src/migration/report.js';
-import { applyStagingSchema } from '../../src/staging-db.js';
+import { applyStagingSchema } from '../../src/db/staging.js';
 import { introspect } from '../../src/subset/introspect.js';
 import { planSubset } from '../../src/subset/planner.js';
 import { scratchPostgres, type ScratchPostgres } from '../helpers/demo.js';

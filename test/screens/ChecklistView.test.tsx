@@ -1,7 +1,7 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { ChecklistView } from '../../screens/ChecklistView.js';
-import type { Checklist, ChecklistItem } from '../../src/checklist.js';
+import type { Checklist, ChecklistItem } from '../../src/evidence/checklist.js';
 import { plain } from './helpers.js';
 
 const item = (group: ChecklistItem['group'], n: number, status: ChecklistItem['status']): ChecklistItem => ({ group, criterion: `${group} criterion ${n}`, status, evidence: `report › check ${n} (3 min ago)`, fix: `rehearse fix-${group.toLowerCase()}-${n}`, required: true });

@@ -1,7 +1,7 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it, vi } from 'vitest';
 import { StatsPane } from '../../screens/StatsPane.js';
-import type { ContainerStat } from '../../src/container-stats.js';
+import type { ContainerStat } from '../../src/stack/container-stats.js';
 import { plain } from './helpers.js';
 
 // Before chalk loads (vi.hoisted runs ahead of the imports): colours on, so the health colour can be asserted.

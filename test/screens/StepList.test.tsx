@@ -1,7 +1,7 @@
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
 import { StepList } from '../../screens/StepList.js';
-import type { StepId, StepState } from '../../src/steps.js';
+import type { StepId, StepState } from '../../src/run/steps.js';
 import { plain } from './helpers.js';
 
 const states: Record<StepId, StepState> = {

@@ -3,9 +3,9 @@ import { Listr, type ListrTask } from 'listr2';
 import { describe, expect, it, vi } from 'vitest';
 import { Wizard, type WizardOutcome, type WizardProps, type WizardStepRunner } from '../../screens/Wizard.js';
 import type { StepQuestion } from '../../tasks/steps.js';
-import type { ContainerStat } from '../../src/container-stats.js';
+import type { ContainerStat } from '../../src/stack/container-stats.js';
 import { UserError } from '../../src/errors.js';
-import type { StepId } from '../../src/steps.js';
+import type { StepId } from '../../src/run/steps.js';
 import { CTRL_C, ENTER, everyStep, ESC, plain, tick, waitFor } from './helpers.js';
 
 /** A runner that runs real listr2 tasks through the renderer options the wizard hands it. */

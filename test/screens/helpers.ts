@@ -1,6 +1,6 @@
 // Shared test plumbing for the Ink screens: waiting for renders, reading frames, fake terminals.
 import { EventEmitter } from 'node:events';
-import { STEPS, type StepId } from '../../src/steps.js';
+import { STEPS, type StepId } from '../../src/run/steps.js';
 
 /** The wizard has a runner for every step; the steps a test does not care about get `make(id)`. */
 export function everyStep<R>(given: Partial<Record<StepId, R>>, make: (id: StepId) => R): Record<StepId, R> {

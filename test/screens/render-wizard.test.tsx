@@ -2,7 +2,7 @@ import { Listr } from 'listr2';
 import { describe, expect, it } from 'vitest';
 import { renderWizard, type WizardStepRunner } from '../../screens/render-wizard.js';
 import { UserError } from '../../src/errors.js';
-import type { StepId } from '../../src/steps.js';
+import type { StepId } from '../../src/run/steps.js';
 import { asStdin, asStdout, CTRL_C, ENTER, everyStep, FakeStdin, FakeStdout, tick, waitFor } from './helpers.js';
 
 function stepRunner(id: StepId): WizardStepRunner & { runs: number; done: boolean } {

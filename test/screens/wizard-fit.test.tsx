@@ -5,7 +5,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { Wizard, type WizardOutcome, type WizardProps, type WizardStepRunner } from '../../screens/Wizard.js';
 import { listWindow, wrappedHeight } from '../../screens/fit.js';
 import { CheckFailedError } from '../../src/errors.js';
-import type { StepId } from '../../src/steps.js';
+import type { StepId } from '../../src/run/steps.js';
 import type { StepPlan } from '../../tasks/steps.js';
 import { CTRL_C, ENTER, everyStep, plain, tick, waitFor } from './helpers.js';
 

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeReport } from '../../src/reports.js';
-import { stagingSql } from '../../src/staging-db.js';
+import { writeReport } from '../../src/evidence/reports.js';
+import { stagingSql } from '../../src/db/staging.js';
 import { rehearse, removeStack, testStack, type CliResult } from '../helpers/stack.js';
 
 const stack = testStack('sc-validate', 37100);

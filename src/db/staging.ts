@@ -3,11 +3,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
-import { UserError } from './errors.js';
-import { requireEnv } from './env-file.js';
-import { serviceHost } from './docker.js';
-import { assetPath, workPaths } from './paths.js';
+import type { Config } from '../config.js';
+import { UserError } from '../errors.js';
+import { requireEnv } from '../stack/env-file.js';
+import { serviceHost } from '../stack/docker.js';
+import { assetPath, workPaths } from '../paths.js';
 import { noDelaySocket } from './pg-connect.js';
 
 export type Sql = postgres.Sql;

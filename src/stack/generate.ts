@@ -2,9 +2,9 @@
 // TLS pair and (with monitoring) the Prometheus config. Re-running keeps secrets and a valid cert.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 import { buildEnv, readEnvFile, renderEnvFile, writeSecretFile } from './env-file.js';
-import { assetPath, postgresModuleDir, stackNames, workPaths } from './paths.js';
+import { assetPath, postgresModuleDir, stackNames, workPaths } from '../paths.js';
 import { renderTemplate } from './template.js';
 import { ensureCertificate, type CertInfo } from './tls.js';
 

@@ -12,10 +12,10 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, createGzip } from 'node:zlib';
 import { execa } from 'execa';
 import type postgres from 'postgres';
-import type { Config } from './config.js';
-import { CancelledError, CheckFailedError, SubprocessError, UserError } from './errors.js';
-import { stackNames, workPaths } from './paths.js';
-import { timestampForFile } from './reports.js';
+import type { Config } from '../config.js';
+import { CancelledError, CheckFailedError, SubprocessError, UserError } from '../errors.js';
+import { stackNames, workPaths } from '../paths.js';
+import { timestampForFile } from '../evidence/reports.js';
 
 export interface BackupResult {
   file: string;

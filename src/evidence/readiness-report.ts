@@ -4,12 +4,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Checklist, ItemStatus } from './checklist.js';
-import type { Config } from './config.js';
-import { groupedBarChart, horizontalBarChart, stepLineChart } from './evidence/svg-charts.js';
-import { describeUrl } from './production.js';
-import { readEnvFile, redact } from './env-file.js';
-import { fmtBytes, fmtMs } from './migration/projection.js';
-import { workPaths } from './paths.js';
+import type { Config } from '../config.js';
+import { groupedBarChart, horizontalBarChart, stepLineChart } from './svg-charts.js';
+import { describeUrl } from '../db/production.js';
+import { readEnvFile, redact } from '../stack/env-file.js';
+import { fmtBytes, fmtMs } from '../migration/projection.js';
+import { workPaths } from '../paths.js';
 import { newestReport, timestampForFile } from './reports.js';
 
 type Json = Record<string, any>;

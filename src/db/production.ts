@@ -2,7 +2,7 @@
 // and a statement timeout, and all reads of one run happen in one REPEATABLE READ READ ONLY
 // transaction, so the subset is taken from a single consistent snapshot.
 import postgres from 'postgres';
-import { UserError } from './errors.js';
+import { UserError } from '../errors.js';
 import { describeUrl, noDelaySocket } from './pg-connect.js';
 
 export { describeUrl };

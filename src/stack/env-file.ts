@@ -2,8 +2,8 @@
 // kept across runs (re-running setup must not lock the operator out of an existing volume).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Config } from './config.js';
-import { UserError } from './errors.js';
+import type { Config } from '../config.js';
+import { UserError } from '../errors.js';
 
 export const SECRET_KEYS = ['DB_PASSWORD', 'POSTGRES_PASSWORD', 'REDIS_PASSWORD', 'NEXTAUTH_SECRET', 'ANONYMIZER_SECRET', 'PGADMIN_DEFAULT_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD'] as const;
 

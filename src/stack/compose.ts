@@ -2,13 +2,13 @@
 // the end-to-end verification that follows bring-up.
 import { readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import type { Config } from './config.js';
-import { CheckFailedError } from './errors.js';
+import type { Config } from '../config.js';
+import { CheckFailedError } from '../errors.js';
 import { requireEnv } from './env-file.js';
 import { listStackContainers, runCompose, serviceHost, type ComposeRunOptions, type EngineReader, type StackContainer } from './docker.js';
-import { missingSecurityHeaders, probe } from './http-probe.js';
-import { stackNames, workPaths, type ServiceName } from './paths.js';
-import { newestReport } from './reports.js';
+import { missingSecurityHeaders, probe } from './http.js';
+import { stackNames, workPaths, type ServiceName } from '../paths.js';
+import { newestReport } from '../evidence/reports.js';
 
 /** Brings the stack up; `services` limits it to those (and what they depend on), e.g. without Grafana. */
 export async function composeUp(config: Config, opts: ComposeRunOptions & { services?: string[] } = {}): Promise<void> {
@@ -113,7 +113,7 @@ export function verifyHealthThroughNginx(config: Config, signal?: AbortSignal): 
 export function verifyPostgres(config: Config): Promise<VerifyCheck> {
   return timed('PostgreSQL SELECT 1', async () => {
     // Imported here, as stagingRedis below: `rehearse status` reads this module and needs no client.
-    const { stagingSql } = await import('./staging-db.js');
+    const { stagingSql } = await import('../db/staging.js');
     const sql = stagingSql(config, { max: 1 });
     try {
       const [row] = await sql<[{ one: number; version: string }]>`SELECT 1 AS one, current_setting('server_version') AS version`;
@@ -133,7 +133,7 @@ export function verifyPostgres(config: Config): Promise<VerifyCheck> {
 
 export function verifyRedis(config: Config): Promise<VerifyCheck> {
   return timed('Redis authenticated PING', async () => {
-    const { stagingRedis } = await import('./staging-db.js');
+    const { stagingRedis } = await import('../db/staging.js');
     const redis = await stagingRedis(config);
     try {
       await redis.connect();

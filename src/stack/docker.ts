@@ -7,10 +7,10 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
-import type { Config } from './config.js';
-import { CancelledError, ExitCode, SubprocessError, UserError, isAbortError } from './errors.js';
+import type { Config } from '../config.js';
+import { CancelledError, ExitCode, SubprocessError, UserError, isAbortError } from '../errors.js';
 import { readEnvFile, redact } from './env-file.js';
-import { stackNames, workPaths } from './paths.js';
+import { stackNames, workPaths } from '../paths.js';
 
 /** The daemon endpoint the docker CLI would use: DOCKER_HOST, else DOCKER_CONTEXT / the current context. */
 export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {

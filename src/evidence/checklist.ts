@@ -1,11 +1,11 @@
 // The success criteria of the rehearsal, computed only from evidence: the newest reports on disk
 // (with their age and staleness) and live probes of the stack. Never from in-memory flags.
 import type Dockerode from 'dockerode';
-import type { Config } from './config.js';
-import { listStackContainers, type StackContainer } from './docker.js';
-import { workPaths } from './paths.js';
+import type { Config } from '../config.js';
+import { listStackContainers, type StackContainer } from '../stack/docker.js';
+import { workPaths } from '../paths.js';
 import { newestReport, type ReportKind } from './reports.js';
-import { readCert, RENEW_WITHIN_DAYS } from './tls.js';
+import { readCert, RENEW_WITHIN_DAYS } from '../stack/tls.js';
 
 export type ItemStatus = 'met' | 'not met' | 'unknown' | 'n/a';
 

@@ -5,10 +5,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { execa } from 'execa';
 import type Dockerode from 'dockerode';
-import { activePortNames, type Config, type PortName } from './config.js';
-import { UserError } from './errors.js';
+import { activePortNames, type Config, type PortName } from '../config.js';
+import { UserError } from '../errors.js';
 import { composeVersion, listStackContainers, pingDocker } from './docker.js';
-import { workPaths } from './paths.js';
+import { workPaths } from '../paths.js';
 
 export interface PreflightCheck {
   name: string;

@@ -11,9 +11,9 @@ import { existsSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import type postgres from 'postgres';
-import type { Config } from './config.js';
-import { UserError } from './errors.js';
-import { workPaths } from './paths.js';
+import type { Config } from '../config.js';
+import { UserError } from '../errors.js';
+import { workPaths } from '../paths.js';
 
 export const LOCK_FILE = '.rehearse.lock';
 /** pg_try_advisory_lock(int4, int4): 1001 Stories, "rehe". Shows in pg_locks as classid/objid. */
@@ -113,7 +113,7 @@ function dropFile(file: string, holder: LockHolder): void {
 /** Holds the advisory lock on one connection kept open; undefined when staging is not reachable. */
 async function takeStaging(config: Config, holder: LockHolder): Promise<postgres.Sql | undefined> {
   if (!existsSync(workPaths(config).envFile)) return undefined;
-  const { stagingSql } = await import('./staging-db.js');
+  const { stagingSql } = await import('../db/staging.js');
   const name = `rehearse ${holder.command} pid ${holder.pid}@${holder.host.slice(0, 20)}`.slice(0, 63);
   const sql = stagingSql(config, { max: 1, keepOpen: true, applicationName: name });
   let got: boolean;

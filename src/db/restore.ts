@@ -11,10 +11,10 @@ import { createGunzip } from 'node:zlib';
 import { execa } from 'execa';
 import type postgres from 'postgres';
 import { countMismatches, exactCounts, sumRows, validateBackup, type BackupInfo } from './backup.js';
-import type { Config } from './config.js';
-import { CancelledError, CheckFailedError, SubprocessError, UserError } from './errors.js';
-import { stackNames, workPaths } from './paths.js';
-import { quoteIdent } from './subset/introspect.js';
+import type { Config } from '../config.js';
+import { CancelledError, CheckFailedError, SubprocessError, UserError } from '../errors.js';
+import { stackNames, workPaths } from '../paths.js';
+import { quoteIdent } from '../subset/introspect.js';
 
 export interface NewestBackup {
   backup?: BackupInfo;

@@ -2,9 +2,9 @@
 // <kind>-<timestamp>.json. Reports are scrubbed of every secret in .env.staging before writing.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from './config.js';
-import { readEnvFile, redact } from './env-file.js';
-import { workPaths } from './paths.js';
+import type { Config } from '../config.js';
+import { readEnvFile, redact } from '../stack/env-file.js';
+import { workPaths } from '../paths.js';
 
 export type ReportKind = 'setup-report' | 'test-data-summary' | 'migration-test-report' | 'staging-validation-report';
 

@@ -99,8 +99,8 @@ describe('Prometheus scrapes every service', () => {
 
   it('the app\'s /metrics is not served through nginx', async () => {
     const ca = readFileSync(path.join(stack.workDir, 'nginx/ssl-staging/staging.crt'));
-    const { probe } = await import('../src/stack/http.js');
-    expect((await probe(`https://127.0.0.1:${stack.ports.https}/metrics`, { ca, servername: 'localhost' })).status).toBe(404);
+    const { httpGet } = await import('../src/stack/http.js');
+    expect((await httpGet(`https://127.0.0.1:${stack.ports.https}/metrics`, { ca, servername: 'localhost' })).status).toBe(404);
   });
 
   it('with a few users in staging, the role metrics match the database; validate and the checklist agree', async () => {

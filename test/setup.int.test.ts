@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEnvFile } from '../src/stack/env-file.js';
-import { probe, REQUIRED_SECURITY_HEADERS } from '../src/stack/http.js';
+import { httpGet, REQUIRED_SECURITY_HEADERS } from '../src/stack/http.js';
 import { docker, rehearse, removeStack, testStack, type CliResult } from './helpers/stack.js';
 
 const stack = testStack('setup', 21000);
@@ -48,7 +48,7 @@ describe('rehearse setup --yes', () => {
   });
 
   it('serves /api/health through nginx over verified TLS with every security header', async () => {
-    const res = await probe(`https://127.0.0.1:${stack.ports.https}/api/health`, { ca: ca() });
+    const res = await httpGet(`https://127.0.0.1:${stack.ports.https}/api/health`, { ca: ca() });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).checks).toMatchObject({ postgres: { ok: true }, redis: { ok: true } });
     for (const header of REQUIRED_SECURITY_HEADERS) expect(res.headers[header], header).toBeTruthy();
@@ -58,16 +58,16 @@ describe('rehearse setup --yes', () => {
   });
 
   it('redirects HTTP to HTTPS keeping the published port, path and query', async () => {
-    const res = await probe(`http://127.0.0.1:${stack.ports.http}/anything?x=1`);
+    const res = await httpGet(`http://127.0.0.1:${stack.ports.http}/anything?x=1`);
     expect(res.status).toBe(301);
     expect(res.headers.location).toBe(`https://127.0.0.1:${stack.ports.https}/anything?x=1`);
   });
 
   it('sends the security headers on a 404 too', async () => {
-    const res = await probe(`https://127.0.0.1:${stack.ports.https}/no-such-page`, { ca: ca() });
+    const res = await httpGet(`https://127.0.0.1:${stack.ports.https}/no-such-page`, { ca: ca() });
     expect(res.status).toBe(404);
     for (const header of REQUIRED_SECURITY_HEADERS) expect(res.headers[header], header).toBeTruthy();
-    const dotfile = await probe(`https://127.0.0.1:${stack.ports.https}/.env`, { ca: ca() });
+    const dotfile = await httpGet(`https://127.0.0.1:${stack.ports.https}/.env`, { ca: ca() });
     expect(dotfile.status).toBe(404);
     expect(dotfile.headers['strict-transport-security']).toBeTruthy();
   });

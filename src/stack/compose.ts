@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { CheckFailedError } from '../errors.js';
 import { requireEnv } from './env-file.js';
 import { listStackContainers, runCompose, serviceHost, type ComposeRunOptions, type EngineReader, type StackContainer } from './docker.js';
-import { missingSecurityHeaders, probe } from './http.js';
+import { httpGet, missingSecurityHeaders } from './http.js';
 import { stackNames, workPaths, type ServiceName } from '../paths.js';
 import { newestReport } from '../evidence/reports.js';
 
@@ -102,7 +102,7 @@ async function timed(name: string, fn: () => Promise<string>): Promise<VerifyChe
 export function verifyHealthThroughNginx(config: Config, signal?: AbortSignal): Promise<VerifyCheck> {
   return timed('app health through nginx (HTTPS)', async () => {
     const ca = readFileSync(workPaths(config).certFile);
-    const res = await probe(`https://${serviceHost(config)}:${config.ports.https}${config.app.healthPath}`, { ca, servername: 'localhost', ...(signal ? { signal } : {}) });
+    const res = await httpGet(`https://${serviceHost(config)}:${config.ports.https}${config.app.healthPath}`, { ca, servername: 'localhost', ...(signal ? { signal } : {}) });
     if (res.status !== 200) throw new Error(`${config.app.healthPath} answered ${res.status}: ${res.body.slice(0, 200)}`);
     const missing = missingSecurityHeaders(res.headers);
     if (missing.length) throw new Error(`security headers missing: ${missing.join(', ')}`);

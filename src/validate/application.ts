@@ -1,6 +1,6 @@
 // Application checks: the health endpoint through nginx, the demo app's JSON routes and static
 // asset, and the staging environment of the app container (flag names and values; no secret).
-import { requestError, parseJson } from './http.js';
+import { requestError, parseJson } from '../stack/http.js';
 import type { HealthProbe, StackProbes } from './probes.js';
 import { fail, pass, skip, type CheckDef } from './types.js';
 

@@ -2,7 +2,7 @@
 // nginx reaches the app, and the service names resolve inside the stack's network.
 import { randomBytes } from 'node:crypto';
 import { healthHint, nginxHint } from './application.js';
-import { parseJson, requestError } from './http.js';
+import { parseJson, requestError } from '../stack/http.js';
 import type { StackProbes } from './probes.js';
 import { fail, pass, skip, type CheckDef, type CheckOutcome } from './types.js';
 

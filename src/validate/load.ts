@@ -2,7 +2,7 @@
 // round-robin over the given URLs, with latency percentiles and an error count. Small on purpose: it
 // measures, it does not stress-test.
 import https from 'node:https';
-import { httpGet } from './http.js';
+import { httpGet } from '../stack/http.js';
 
 export interface LoadResult {
   requests: number;

@@ -1,7 +1,7 @@
 // Monitoring (profile "monitoring"): every Prometheus target up, asked through Prometheus's own HTTP
 // API on its published loopback port, and the app's role metrics present in what it scraped.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { httpGet, requestError } from './http.js';
+import { httpGet, requestError } from '../stack/http.js';
 import type { StackProbes } from './probes.js';
 import { fail, pass, skip, type CheckDef } from './types.js';
 

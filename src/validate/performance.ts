@@ -3,7 +3,7 @@
 import https from 'node:https';
 import { figuresFromStats } from '../stack/container-stats.js';
 import { isDemoApp, nginxHint } from './application.js';
-import { httpGet, requestError } from './http.js';
+import { httpGet, requestError } from '../stack/http.js';
 import { runLoad } from './load.js';
 import { fail, pass, warn, type CheckDef } from './types.js';
 

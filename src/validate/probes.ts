@@ -12,7 +12,7 @@ import { readEnvFile } from '../stack/env-file.js';
 import { CancelledError } from '../errors.js';
 import { stackNames, workPaths, type ServiceName, type WorkPaths } from '../paths.js';
 import { stagingSql, type Sql } from '../db/staging.js';
-import { httpGet, parseJson, requestError, type HttpOptions, type HttpResult } from './http.js';
+import { httpGet, parseJson, requestError, type HttpOptions, type HttpResult } from '../stack/http.js';
 
 export interface ProbeInputs {
   config: Config;

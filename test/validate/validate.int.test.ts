@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Listr } from 'listr2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerClient } from '../../src/stack/docker.js';
-import { probe } from '../../src/stack/http.js';
+import { httpGet } from '../../src/stack/http.js';
 import { newValidateContext, validateTasks } from '../../tasks/validate-tasks.js';
 import { removeDemo } from '../helpers/demo.js';
 import { docker, rehearse, removeStack, testStack, type CliResult } from '../helpers/stack.js';
@@ -59,7 +59,7 @@ async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 30_00
   }
 }
 const ca = () => readFileSync(path.join(stack.workDir, 'nginx/ssl-staging/staging.crt'));
-const healthOk = async () => (await probe(`https://127.0.0.1:${stack.ports.https}/api/health`, { ca: ca() })).status === 200;
+const healthOk = async () => (await httpGet(`https://127.0.0.1:${stack.ports.https}/api/health`, { ca: ca() })).status === 200;
 
 let beforeData: CliResult;
 let healthy: CliResult;
@@ -198,7 +198,7 @@ describe('rehearse validate after breaking one thing at a time', () => {
   it('a security header removed from nginx/staging.conf: the header check fails and says how to restore it', async () => {
     const conf = path.join(stack.workDir, 'nginx/staging.conf');
     const original = readFileSync(conf, 'utf8');
-    const nosniff = async () => !!(await probe(`https://127.0.0.1:${stack.ports.https}/`, { ca: ca() })).headers['x-content-type-options'];
+    const nosniff = async () => !!(await httpGet(`https://127.0.0.1:${stack.ports.https}/`, { ca: ca() })).headers['x-content-type-options'];
     writeFileSync(conf, original.replace(/^add_header X-Content-Type-Options .*$/m, ''));
     try {
       await docker(['exec', container('nginx'), 'nginx', '-s', 'reload']);

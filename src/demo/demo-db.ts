@@ -13,6 +13,7 @@ import { composeIdentity, containerExists, identityMismatch, volumeOwner } from 
 import { assetPath } from '../paths.js';
 import { portHolder, portIsFree } from '../stack/preflight.js';
 import { noDelaySocket } from '../db/pg-connect.js';
+import { cancellable } from '../db/cancellable.js';
 import { renderTemplate } from '../stack/template.js';
 import {
   DEFAULT_SEED,
@@ -283,18 +284,6 @@ async function resetPublicSchema(sql: Sql | postgres.TransactionSql, database: s
     GRANT USAGE ON SCHEMA public TO PUBLIC;
     COMMENT ON SCHEMA public IS 'standard public schema';
     COMMENT ON DATABASE ${quoteIdent(database)} IS NULL;`);
-}
-
-/** Runs a query, cancelling it server-side when `signal` aborts (DDL on millions of rows takes a while). */
-async function cancellable<T>(query: PromiseLike<T> & { cancel(): void }, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return query;
-  const onAbort = () => query.cancel();
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await query;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
 }
 
 /**

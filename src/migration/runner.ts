@@ -7,6 +7,7 @@ import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
 import { CancelledError, CheckFailedError, isAbortError, UserError } from '../errors.js';
 import { quoteIdent } from '../subset/introspect.js';
+import { cancellable } from '../db/cancellable.js';
 import path from 'node:path';
 import { MIGRATIONS_DIR, type MigrationFolder } from './folder.js';
 import { invalidateCachedKeys, type InvalidationResult } from './redis-cache.js';
@@ -136,22 +137,6 @@ export function eligibleCondition(m: MigrationFolder, includeDeleted: boolean): 
 export async function countEligible(sql: postgres.Sql | postgres.ReservedSql, m: MigrationFolder, includeDeleted: boolean): Promise<number> {
   const [row] = (await sql.unsafe(`SELECT count(*)::int AS n FROM ${targetTable(m)} WHERE ${eligibleCondition(m, includeDeleted)}`)) as unknown as Array<{ n: number }>;
   return row!.n;
-}
-
-/** Runs one query, cancelling it on the server when `signal` aborts. */
-async function cancellable<T>(query: PromiseLike<T> & { cancel(): void }, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return query;
-  if (signal.aborted) {
-    query.cancel();
-    throw new CancelledError();
-  }
-  const onAbort = () => query.cancel();
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await query;
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
 }
 
 /** The transaction-local settings every migration transaction runs with: up.sql and down.sql read them. */

@@ -1,6 +1,7 @@
 // PostgreSQL array literals (`{a,"b c",NULL}`, nested `{{a,b},{c,d}}`, optional `[1:2]=` bounds):
 // parse into elements and print back the way array_out does, so text[] columns can be
 // anonymized element by element.
+import { arrayElement } from '../db/sql-text.js';
 
 export type PgArray = Array<string | null | PgArray>;
 
@@ -106,25 +107,10 @@ export function parsePgArray(literal: string, delimiter = ','): ParsedPgArray {
   return { bounds, elements };
 }
 
-/** Quotes an element exactly when array_out would (empty, NULL, or special characters inside). */
-function quoteElement(s: string, delimiter: string): string {
-  let needs = s === '' || s.toUpperCase() === 'NULL';
-  if (!needs) {
-    for (let k = 0; k < s.length; k++) {
-      const c = s[k]!;
-      if (c === '"' || c === '\\' || c === '{' || c === '}' || c === delimiter || isSpace(c)) {
-        needs = true;
-        break;
-      }
-    }
-  }
-  return needs ? '"' + s.replace(/["\\]/g, '\\$&') + '"' : s;
-}
-
 export function formatPgArray(array: ParsedPgArray | PgArray, delimiter = ','): string {
   const { bounds, elements } = Array.isArray(array) ? { bounds: '', elements: array } : array;
   const level = (items: PgArray): string =>
-    '{' + items.map((e) => (e === null ? 'NULL' : Array.isArray(e) ? level(e) : quoteElement(e, delimiter))).join(delimiter) + '}';
+    '{' + items.map((e) => (e === null ? 'NULL' : Array.isArray(e) ? level(e) : arrayElement(e, delimiter))).join(delimiter) + '}';
   return bounds + level(elements);
 }
 

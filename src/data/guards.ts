@@ -12,8 +12,9 @@ import { requireEnv } from '../stack/env-file.js';
 import { UserError } from '../errors.js';
 import { workPaths } from '../paths.js';
 import { describeUrl, type ReadOnlyTx } from '../db/production.js';
-import { quoteIdent, tableKey, type DbShape } from '../subset/introspect.js';
+import { tableKey, type DbShape } from '../subset/introspect.js';
 import { readProductionPii } from './pii-dictionary.js';
+import { quoteIdent } from '../db/sql-text.js';
 
 export interface ProductionSource {
   url: string;

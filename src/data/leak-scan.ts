@@ -7,11 +7,12 @@ import type postgres from 'postgres';
 import type { AnonymizeRules, PiiProposal } from '../anonymize/index.js';
 import { PHONE_KEY_DIGITS } from '../anonymize/scan.js';
 import type { ReadOnlyTx } from '../db/production.js';
-import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
+import { introspect, type DbShape } from '../subset/introspect.js';
 import {
   buildDictionary, dictionarySources, dropDictionary, DICTIONARY_TABLE, KIND_WORDS, MIN_PIECE, PHONE_RUN, PIECE_SEPARATORS, TRIM_CHARS, WORD_SEPARATORS,
   type DictionarySource, type DictionaryStats, type PiiKind,
 } from './pii-dictionary.js';
+import { quoteIdent, sqlString as lit } from '../db/sql-text.js';
 
 export interface LeakHit {
   /** table.column in staging. */
@@ -43,8 +44,6 @@ interface ScanColumn {
   shape: Shape;
   primaryKey: string[];
 }
-
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** Every column of staging that can hold text, with its shape once domains are seen through. */
 async function textColumns(staging: postgres.ReservedSql, shape: DbShape, schemas: string[]): Promise<ScanColumn[]> {

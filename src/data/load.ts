@@ -12,9 +12,10 @@ import { createCopyTransform, createRowAnonymizer, createTransformers, encodeCop
 import type { ColumnTypes } from './guards.js';
 import { UserError } from '../errors.js';
 import { cancelBackend, type ReadOnlyTx } from '../db/production.js';
-import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
+import { introspect, type DbShape } from '../subset/introspect.js';
 import { selectionPredicates, rowKeyColumns, type SubsetPlan } from '../subset/planner.js';
 import { prepareSchemaSql, type ProductionSchemaFacts } from './schema-copy.js';
+import { quoteIdent, sqlString as literal } from '../db/sql-text.js';
 
 export interface TableLoad {
   table: string;
@@ -387,8 +388,6 @@ async function constraintColumns(staging: postgres.Sql, schemas: string[], table
     WHERE k.conname = ${constraint} AND c.relname = ${table} AND n.nspname = ANY(${schemas}) ORDER BY a.attnum`) as unknown as Array<{ name: string }>;
   return rows.map((r) => r.name);
 }
-
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 const ENABLE: Record<string, string> = { O: 'ENABLE', A: 'ENABLE ALWAYS', R: 'ENABLE REPLICA' };
 

@@ -13,7 +13,8 @@ import { phoneDigitsKey } from '../anonymize/scan.js';
 import { FAKE_CITIES, FAKE_FIRST_NAMES, FAKE_LAST_NAMES, FAKE_STREETS } from '../anonymize/word-lists.js';
 import type { ReadOnlyTx } from '../db/production.js';
 import type { ColumnTypes } from './guards.js';
-import { quoteIdent, type DbShape } from '../subset/introspect.js';
+import { type DbShape } from '../subset/introspect.js';
+import { quoteIdent } from '../db/sql-text.js';
 
 export type PiiKind = 'email' | 'phone' | 'fullName' | 'name' | 'address' | 'token' | 'ip';
 export const KIND_WORDS: Record<PiiKind, string> = {

@@ -8,7 +8,7 @@ import type postgres from 'postgres';
 import type { Config } from '../config.js';
 import { CancelledError, SubprocessError, UserError } from '../errors.js';
 import { describeUrl, parseDatabaseUrl, type ReadOnlyTx } from '../db/production.js';
-import { quoteIdent } from '../subset/introspect.js';
+import { quoteIdent } from '../db/sql-text.js';
 
 export interface SchemaDump {
   sql: string;

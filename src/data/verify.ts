@@ -4,11 +4,12 @@
 import type postgres from 'postgres';
 import type { AnonymizeRules, PiiProposal } from '../anonymize/index.js';
 import type { ReadOnlyTx } from '../db/production.js';
-import { introspect, quoteIdent, type DbShape } from '../subset/introspect.js';
+import { introspect, type DbShape } from '../subset/introspect.js';
 import type { SeedOptions, SubsetPlan } from '../subset/planner.js';
 import { detectorProposals, type ColumnTypes } from './guards.js';
 import { describeLeaks, scanForLeaks, type ColumnScanned, type PreparedDictionary } from './leak-scan.js';
 import { KIND_WORDS, type PiiKind } from './pii-dictionary.js';
+import { quoteIdent } from '../db/sql-text.js';
 
 export interface CheckResult {
   name: string;

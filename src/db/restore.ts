@@ -14,7 +14,7 @@ import { countMismatches, exactCounts, sumRows, validateBackup, type BackupInfo 
 import type { Config } from '../config.js';
 import { CancelledError, CheckFailedError, SubprocessError, UserError } from '../errors.js';
 import { stackNames, workPaths } from '../paths.js';
-import { quoteIdent } from '../subset/introspect.js';
+import { quoteIdent } from './sql-text.js';
 
 export interface NewestBackup {
   backup?: BackupInfo;

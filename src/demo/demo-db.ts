@@ -14,6 +14,7 @@ import { assetPath } from '../paths.js';
 import { portHolder, portIsFree } from '../stack/preflight.js';
 import { noDelaySocket } from '../db/pg-connect.js';
 import { cancellable } from '../db/cancellable.js';
+import { quoteIdent, sqlString } from '../db/sql-text.js';
 import { renderTemplate } from '../stack/template.js';
 import {
   DEFAULT_SEED,
@@ -273,9 +274,6 @@ function splitOnce(text: string, marker: RegExp): [string, string] {
   return [text.slice(0, m.index), text.slice(m.index + m[0].length)];
 }
 
-const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
-const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
 /** Back to an empty public schema as PostgreSQL 15 creates it; also forgets the load record. */
 async function resetPublicSchema(sql: Sql | postgres.TransactionSql, database: string): Promise<void> {
   await sql.unsafe(`
@@ -385,7 +383,7 @@ export async function loadDemoData(sql: Sql, opts: LoadDemoOptions): Promise<Loa
       emit({ type: 'step', step: 'constraints', detail: 'Building indexes and checking foreign keys' });
       await cancellable(tx.unsafe(parts.after), signal);
       const meta: DemoMeta = { rehearseDemo: 1, generator: GENERATOR_VERSION, seed: opts.seed, users: opts.users, counts, loadedAt: new Date().toISOString(), loadMs: Math.round(performance.now() - started) };
-      await tx.unsafe(`COMMENT ON DATABASE ${quoteIdent(database)} IS ${quoteLiteral(JSON.stringify(meta))}`);
+      await tx.unsafe(`COMMENT ON DATABASE ${quoteIdent(database)} IS ${sqlString(JSON.stringify(meta))}`);
     });
   } catch (error) {
     // Leave an empty database rather than the committed enum alone; best effort when the connection is gone.

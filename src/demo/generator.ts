@@ -5,6 +5,7 @@
 // recomputed where it is needed instead of remembered, so each table streams in constant memory,
 // tables can be produced separately and in any order, and two runs give the same bytes.
 import { Readable } from 'node:stream';
+import { arrayLiteral } from '../db/sql-text.js';
 
 /** Bump when the generated data changes, so an existing demo database is known to be stale. */
 export const GENERATOR_VERSION = 1;
@@ -130,21 +131,6 @@ const escapeChar = (c: string) => ESCAPED[c]!;
 export function copyText(value: string | null): string {
   if (value === null) return COPY_NULL;
   return NEEDS_ESCAPE.test(value) ? value.replace(ESCAPES, escapeChar) : value;
-}
-
-// An element needs quotes when array_in would otherwise split, trim or null it.
-const ARRAY_NEEDS_QUOTES = /[{}",\\\s]/;
-const ARRAY_ESCAPES = /["\\]/g;
-
-/** A PostgreSQL array literal ('{a,"b c"}') for text[]; still needs copyText as a COPY field. */
-export function arrayLiteral(items: readonly string[]): string {
-  let out = '{';
-  for (let k = 0; k < items.length; k++) {
-    const s = items[k]!;
-    if (k > 0) out += ',';
-    out += s === '' || ARRAY_NEEDS_QUOTES.test(s) || s.length === 4 && s.toLowerCase() === 'null' ? `"${s.replace(ARRAY_ESCAPES, '\\$&')}"` : s;
-  }
-  return out + '}';
 }
 
 /** A text[] value as a COPY field. */

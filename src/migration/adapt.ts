@@ -8,12 +8,13 @@
 // with ` and `. An unqualified table is in the migration's target schema.
 import type postgres from 'postgres';
 import { UserError } from '../errors.js';
-import { introspect, quoteIdent, tableKey, type DbShape } from '../subset/introspect.js';
+import { introspect, tableKey, type DbShape } from '../subset/introspect.js';
 import { describeChangeColumn, type ColumnType } from './checks.js';
 import path from 'node:path';
 import { MIGRATIONS_DIR, type MigrationFolder, type MigrationMeta } from './folder.js';
 import { copyHint } from './runner.js';
 import { splitSql, statementLabel } from './sql-split.js';
+import { quoteIdent, sqlString } from '../db/sql-text.js';
 
 export { copyHint };
 
@@ -114,7 +115,7 @@ export function renameTables(m: MigrationFolder, names: Record<string, string>):
       return t
         .replace(new RegExp(`\\b(FROM|JOIN|UPDATE|INTO|TABLE|USING)(\\s+)(?:"${f}"|${f})(?![\\w"$])`, 'gi'), (_, kw: string, sp: string) => `${kw}${sp}${quoteIdent(to)}`)
         .replace(new RegExp(`::${f}\\b`, 'g'), `::${quoteIdent(to)}`)
-        .replace(new RegExp(`'${f}'::regclass`, 'g'), `${sqlQuote(quoteIdent(to))}::regclass`)
+        .replace(new RegExp(`'${f}'::regclass`, 'g'), `${sqlString(quoteIdent(to))}::regclass`)
         .replace(new RegExp(`"${f}"`, 'g'), quoteIdent(to));
     }, text);
   const condition = (c: string) => renames.reduce((t, [from, to]) => t.replace(new RegExp(`\\b(column|table)(\\s+)${escape(from)}(?=\\.|\\s|$)`, 'g'), `$1$2${to}`), c);
@@ -134,8 +135,6 @@ export function renameTables(m: MigrationFolder, names: Record<string, string>):
     verify: { ...m.verify, text: file(m.verify.text) },
   };
 }
-
-const sqlQuote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * The built-in migration's table names on this schema: its users table is the seed the data step

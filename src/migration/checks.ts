@@ -1,9 +1,10 @@
 // The measurements the harness compares before and after: whole-table and per-column checksums,
 // row counts, the value histogram, foreign-key orphans and unvalidated constraints.
 import type postgres from 'postgres';
-import { quoteIdent, type DbShape } from '../subset/introspect.js';
+import { type DbShape } from '../subset/introspect.js';
 import type { MigrationFolder } from './folder.js';
 import { eligibleCondition, logTable, targetTable } from './runner.js';
+import { quoteIdent, sqlString } from '../db/sql-text.js';
 
 export interface TableSum {
   rows: number;
@@ -63,7 +64,7 @@ export async function ineligibleRowsSum(sql: postgres.Sql, m: MigrationFolder, i
 export async function unloggedRowsSum(sql: postgres.Sql, m: MigrationFolder, runId: string): Promise<TableSum> {
   const id = quoteIdent(m.meta.target.idColumn);
   const col = quoteIdent(m.meta.change.column);
-  const where = `NOT EXISTS (SELECT 1 FROM ${logTable(m)} l WHERE l.user_id = x.${id}::text AND starts_with(l.batch_id, '${runId.replace(/'/g, "''")}#'))`;
+  const where = `NOT EXISTS (SELECT 1 FROM ${logTable(m)} l WHERE l.user_id = x.${id}::text AND starts_with(l.batch_id, ${sqlString(`${runId}#`)}))`;
   return sumOf(sql, `${targetTable(m)} x`, `ROW(x.${id}, x.${col})::text`, where);
 }
 

@@ -2,6 +2,7 @@
 // defaults, CHECK constraints, views, functions, triggers, partial and expression indexes, row-level
 // security policies and rules. After the migration they silently match nothing, so each one is listed.
 import type postgres from 'postgres';
+import { sqlString } from '../db/sql-text.js';
 
 export interface DependentObject {
   kind: 'column default' | 'check constraint' | 'view' | 'materialized view' | 'function' | 'trigger' | 'index' | 'policy' | 'rule';
@@ -14,7 +15,7 @@ export interface DependentObject {
 
 /** Finds every object in `schemas` whose definition contains the quoted literal `'<value>'`. */
 export async function findDependentObjects(sql: postgres.Sql, schemas: string[], value: string, column: { schema: string; table: string; column: string }): Promise<DependentObject[]> {
-  const needle = `'${value.replace(/'/g, "''")}'`;
+  const needle = sqlString(value);
   const rows = (await sql.unsafe(
     `WITH col AS (
        SELECT a.attrelid, a.attnum FROM pg_attribute a
@@ -80,7 +81,7 @@ function excerpt(def: string, needle: string, radius = 60): string {
  * the scan above must have found every one of them (the cross-check of the edge-case test).
  */
 export async function catalogDependents(sql: postgres.Sql, value: string, column: { schema: string; table: string; column: string }): Promise<string[]> {
-  const needle = `'${value.replace(/'/g, "''")}'`;
+  const needle = sqlString(value);
   const rows = (await sql.unsafe(
     `SELECT DISTINCT CASE
          WHEN dep.classid = 'pg_rewrite'::regclass THEN (SELECT ev_class::regclass::text FROM pg_rewrite WHERE oid = dep.objid)

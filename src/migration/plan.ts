@@ -1,6 +1,5 @@
 // `rehearse migrate --dry-run`: what a run would do and to how many rows, read-only.
 import type postgres from 'postgres';
-import { quoteIdent } from '../subset/introspect.js';
 import type { Adaptation, CompileResult } from './adapt.js';
 import { histogram, type ColumnType } from './checks.js';
 import { findDependentObjects, type DependentObject } from './dependents.js';
@@ -8,6 +7,7 @@ import type { MigrationFolder } from './folder.js';
 import { appliedRuns, type AppliedRun } from './rollback.js';
 import { countEligible, eligibleCondition, logTable, targetTable } from './runner.js';
 import { statementLabel } from './sql-split.js';
+import { quoteIdent } from '../db/sql-text.js';
 
 export interface MigrationPlan {
   migration: { name: string; dir: string; description: string; target: string; change: string; from: string; mayChange: string[] };

@@ -4,10 +4,11 @@
 // values their log snapshots recorded.
 import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
-import { quoteIdent, introspect, tableKey } from '../subset/introspect.js';
+import { introspect, tableKey } from '../subset/introspect.js';
 import { describeChangeColumn, diffSums, tableChecksums, type TableSum } from './checks.js';
 import type { MigrationFolder } from './folder.js';
 import { logTable, runPhase, targetTable, type PhaseResult, type RunnerEvent, type RunnerSettings } from './runner.js';
+import { quoteIdent, sqlString } from '../db/sql-text.js';
 
 export interface AppliedRun {
   runId: string;
@@ -102,7 +103,7 @@ export async function rollbackApplied(inputs: RollbackInputs, runIds?: string[])
   const sideTables: RollbackProof['sideTables'] = [];
   for (const a of m.meta.alsoChanges) {
     const table = `${quoteIdent(m.meta.target.schema)}.${quoteIdent(a.table)}`;
-    const fromLog = `SELECT s FROM ${logTable(m)} l CROSS JOIN LATERAL jsonb_populate_recordset(NULL::${table}, l.rollback_data->'${a.logKey.replace(/'/g, "''")}') s WHERE ${mine}`;
+    const fromLog = `SELECT s FROM ${logTable(m)} l CROSS JOIN LATERAL jsonb_populate_recordset(NULL::${table}, l.rollback_data->${sqlString(a.logKey)}) s WHERE ${mine}`;
     const [loggedSide] = (await sql.unsafe(`SELECT ${sum('x.s::text')} FROM (${fromLog}) x`, [ids])) as unknown as TableSum[];
     const [found] = (await sql.unsafe(`SELECT ${sum('t::text')} FROM ${table} t WHERE t::text IN (SELECT x.s::text FROM (${fromLog}) x)`, [ids])) as unknown as TableSum[];
     sideTables.push({ table: `${m.meta.target.schema}.${a.table}`, logged: loggedSide!, found: found!, ok: loggedSide!.rows === found!.rows && loggedSide!.sum === found!.sum });

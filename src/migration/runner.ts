@@ -6,12 +6,12 @@
 import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
 import { CancelledError, CheckFailedError, isAbortError, UserError } from '../errors.js';
-import { quoteIdent } from '../subset/introspect.js';
 import { cancellable } from '../db/cancellable.js';
 import path from 'node:path';
 import { MIGRATIONS_DIR, type MigrationFolder } from './folder.js';
 import { invalidateCachedKeys, type InvalidationResult } from './redis-cache.js';
 import { statementLabel } from './sql-split.js';
+import { quoteIdent } from '../db/sql-text.js';
 
 export type PhaseName = 'up' | 'down';
 

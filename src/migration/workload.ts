@@ -1,9 +1,10 @@
 // A synthetic app load that keeps running while a migration phase does (standard queries, short
 // write transactions on the target and its referencing tables), with latencies per window.
 import type postgres from 'postgres';
-import { quoteIdent, type DbShape } from '../subset/introspect.js';
+import { type DbShape } from '../subset/introspect.js';
 import type { MigrationFolder } from './folder.js';
 import { targetTable } from './runner.js';
+import { quoteIdent } from '../db/sql-text.js';
 
 export interface WorkloadOptions {
   sql: postgres.Sql;

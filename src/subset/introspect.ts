@@ -1,6 +1,7 @@
 // Reads the shape of a database from the catalog: tables, columns, keys and the foreign-key graph
 // (composite keys, self-references and cycles included). Read-only; works on production and staging.
 import type postgres from 'postgres';
+import { quoteIdent } from '../db/sql-text.js';
 
 export interface ColumnInfo {
   name: string;
@@ -44,7 +45,6 @@ export interface DbShape {
   foreignKeys: ForeignKey[];
 }
 
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 export const tableKey = (schema: string, name: string) => (schema === 'public' ? name : `${schema}.${name}`);
 
 const ON_DELETE: Record<string, OnDelete> = { c: 'cascade', r: 'restrict', a: 'no action', n: 'set null', d: 'set default' };

@@ -5,7 +5,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type postgres from 'postgres';
 import { UserError } from '../errors.js';
-import { quoteIdent, type DbShape, type ForeignKey, type TableInfo, loadOrder } from './introspect.js';
+import { type DbShape, type ForeignKey, type TableInfo, loadOrder } from './introspect.js';
+import { quoteIdent } from '../db/sql-text.js';
 
 export interface SeedOptions {
   table: string;

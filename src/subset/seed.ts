@@ -5,9 +5,9 @@ import type postgres from 'postgres';
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
 import { newestReport } from '../evidence/reports.js';
-import { quoteIdent, type DbShape, type TableInfo } from './introspect.js';
+import { type DbShape, type TableInfo } from './introspect.js';
 import type { SeedOptions } from './planner.js';
-import { sqlString } from './sql-literals.js';
+import { sqlString, quoteIdent } from '../db/sql-text.js';
 
 export type SeedKey = 'table' | 'idColumn' | 'roleColumn' | 'deletedAtColumn' | 'createdAtColumn';
 export const SEED_KEYS: SeedKey[] = ['table', 'idColumn', 'roleColumn', 'deletedAtColumn', 'createdAtColumn'];

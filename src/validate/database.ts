@@ -5,13 +5,12 @@ import path from 'node:path';
 import type postgres from 'postgres';
 import type { Config } from '../config.js';
 import { newestReport } from '../evidence/reports.js';
-import { quoteIdent } from '../subset/introspect.js';
 import { stagingSeed } from '../subset/seed.js';
 import { fail, pass, skip, warn, type CheckDef } from './types.js';
 import type { StackProbes } from './probes.js';
+import { quoteIdent, sqlString } from '../db/sql-text.js';
 
 const DATA_HINT = 'the data step has not run yet: `rehearse data --yes` (after `rehearse demo` when there is no production to copy)';
-const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** Translates a connection failure into the command that fixes it. */
 export function pgFailure(p: StackProbes, error: unknown): { value: string; hint: string } {

@@ -15,8 +15,9 @@ import { loadConfig } from '../../src/config.js';
 import { checkAnonymizationCoverage, readColumnTypes, readPiiDictionary, usesScrub } from '../../src/data/guards.js';
 import { readRulesFile, writeRulesFile } from '../../src/data/rules-file.js';
 import { noDelaySocket, resumeStalledSockets } from '../../src/db/pg-connect.js';
-import { introspect, quoteIdent, type DbShape } from '../../src/subset/introspect.js';
+import { introspect, type DbShape } from '../../src/subset/introspect.js';
 import { scratchPostgres, type ScratchPostgres } from '../helpers/demo.js';
+import { quoteIdent } from '../../src/db/sql-text.js';
 
 const PORT = 35001;
 const KEY = 'real-app-test-key-0123456789abcdef';

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
 import { CancelledError, isAbortError } from '../../errors.js';
-import { introspect, quoteIdent, tableKey, type DbShape } from '../../subset/introspect.js';
+import { introspect, tableKey, type DbShape } from '../../subset/introspect.js';
 import { describeChangeColumn, diffSums, histogram, ineligibleRowsSum, logCounts, orphanCounts, tableChecksums, unloggedRowsSum, unvalidatedConstraints, type ColumnType, type Sums, type TableSum } from '../checks.js';
 import type { Adaptation } from '../adapt.js';
 import { catalogDependents, findDependentObjects, type DependentObject } from '../dependents.js';
@@ -19,6 +19,7 @@ import { appliedRuns } from '../rollback.js';
 import { countEligible, eligibleCondition, logTable, MigrationRunError, runPhase, runVerify, sleep, targetTable, type PhaseName, type PhaseResult, type RunnerEvent, type RunnerSettings } from '../runner.js';
 import { explainStandardQueries, Workload, type ExplainResult, type WorkloadReport } from '../workload.js';
 import { projectionVerdict, projectProduction, runTrials, trialFootprint, trialSizes, type Projection, type Trials } from '../projection.js';
+import { quoteIdent, sqlString } from '../../db/sql-text.js';
 
 export const CATEGORIES = ['prerequisites', 'migration', 'integrity', 'rollback', 'performance', 'edge-cases'] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -890,7 +891,7 @@ export class MigrationHarness {
       newId = row!.id;
     } else if (idCol.udtName === 'uuid') newId = randomUUID();
     else newId = tag;
-    const overrides: string[] = [`'${t.idColumn.replace(/'/g, "''")}', $2::text`, `'${m.meta.change.column}', $3::text`];
+    const overrides: string[] = [`${sqlString(t.idColumn)}, $2::text`, `${sqlString(m.meta.change.column)}, $3::text`];
     if (m.meta.softDeleteColumn) overrides.push(`'${m.meta.softDeleteColumn}', NULL`);
     for (const key of table.uniqueKeys) {
       const c = table.columns.find((x) => x.name === key[0]);

@@ -10,7 +10,8 @@ import { CancelledError } from '../src/errors.js';
 import { writeReport } from '../src/evidence/reports.js';
 import { CheckSchedule, orderResults, runScheduled, selectChecks, selectedCategories, StackProbes, summarize, type Selection, type ValidationRun } from '../src/validate/index.js';
 import { renderJunit, validationReport } from '../src/validate/report.js';
-import { CATEGORY_TITLES, type Category, type CheckResult, type CheckStatus } from '../src/validate/types.js';
+import { CATEGORY_TITLES, type Category, type CheckResult } from '../src/validate/types.js';
+import { type CheckStatus } from '../src/evidence/check.js';
 
 export interface ValidateContext {
   config: Config;

@@ -10,13 +10,7 @@ import { detectorProposals, type ColumnTypes } from './guards.js';
 import { describeLeaks, scanForLeaks, type ColumnScanned, type PreparedDictionary } from './leak-scan.js';
 import { KIND_WORDS, type PiiKind } from './pii-dictionary.js';
 import { quoteIdent } from '../db/sql-text.js';
-
-export interface CheckResult {
-  name: string;
-  ok: boolean;
-  detail: string;
-  data?: unknown;
-}
+import type { PassFailCheck as CheckResult } from '../evidence/check.js';
 
 export async function verifyLoad(
   staging: postgres.Sql,

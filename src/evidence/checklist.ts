@@ -6,6 +6,7 @@ import { listStackContainers, type StackContainer } from '../stack/docker.js';
 import { workPaths } from '../paths.js';
 import { newestReport, type ReportKind } from './reports.js';
 import { readCert, RENEW_WITHIN_DAYS } from '../stack/tls.js';
+import type { CheckStatus, GradedCheck, PassFailCheck } from './check.js';
 
 export type ItemStatus = 'met' | 'not met' | 'unknown' | 'n/a';
 
@@ -129,7 +130,7 @@ export async function computeChecklist(config: Config, docker: Dockerode, now = 
     required: true,
   });
   // Monitoring: the verdict of validate's infrastructure.monitoring (every Prometheus target up, role metrics present).
-  const monitoringCheck = (validation?.data.checks as Array<{ id: string; status: string; value: string }> | undefined)?.find((c) => c.id === 'infrastructure.monitoring');
+  const monitoringCheck = (validation?.data.checks as Array<GradedCheck & { id: string; value: string }> | undefined)?.find((c) => c.id === 'infrastructure.monitoring');
   add({
     group: 'Infrastructure',
     criterion: 'Monitoring operational (when enabled)',
@@ -140,7 +141,7 @@ export async function computeChecklist(config: Config, docker: Dockerode, now = 
   });
 
   // Data (test-data-summary).
-  const dataCheck = (prefix: string) => (data?.data.checks as Array<{ name: string; ok: boolean; detail: string }> | undefined)?.find((c) => c.name.startsWith(prefix));
+  const dataCheck = (prefix: string) => (data?.data.checks as PassFailCheck[] | undefined)?.find((c) => c.name.startsWith(prefix));
   const leak = dataCheck('leak scan');
   add({ group: 'Data', criterion: 'Production data copied and anonymized', status: verdict(data, data ? !!data.data.ok && !!leak?.ok : undefined), evidence: from(data, leak ? `leak scan: ${leak.detail}` : 'ok'), fix: 'rehearse data --yes', required: true });
   const users = dataCheck('test users');
@@ -152,7 +153,7 @@ export async function computeChecklist(config: Config, docker: Dockerode, now = 
   add({ group: 'Data', criterion: 'Backup procedure confirmed (backed up and restored)', status: verdict(data, proof?.ok), evidence: from(data, proof ? `restore proof: ${proof.tables} tables, ${proof.rows} rows identical` : 'restore proof'), fix: 'rehearse data --yes', required: true });
 
   // Migration (migration-test-report).
-  const cat = (name: string) => (migration?.data.categories as Record<string, { status: string }> | undefined)?.[name]?.status;
+  const cat = (name: string) => (migration?.data.categories as Record<string, { status: CheckStatus | 'not run' }> | undefined)?.[name]?.status;
   // A category that was skipped (or never ran) proves nothing: only pass (or pass with warnings) counts.
   const ran = (name: string) => (cat(name) === undefined ? undefined : cat(name) === 'pass' || cat(name) === 'warn');
   const catItem = (criterion: string, category: string, more = '') =>
@@ -175,7 +176,7 @@ export async function computeChecklist(config: Config, docker: Dockerode, now = 
   }
 
   // The guide's numeric targets.
-  const vcheck = (pred: (c: { id: string; title: string; status: string; value: string }) => boolean) => (validation?.data.checks as Array<{ id: string; title: string; status: string; value: string }> | undefined)?.find(pred);
+  const vcheck = (pred: (c: GradedCheck & { id: string; title: string; value: string }) => boolean) => (validation?.data.checks as Array<GradedCheck & { id: string; title: string; value: string }> | undefined)?.find(pred);
   const pageLoad = vcheck((c) => /page.?load/i.test(`${c.id} ${c.title}`));
   add({ group: 'Targets', criterion: 'Page loads < 3 s', status: verdict(validation, pageLoad ? pageLoad.status === 'pass' : undefined), evidence: from(validation, pageLoad ? `${pageLoad.title}: ${pageLoad.value}` : 'page load'), fix: 'rehearse validate --category performance', required: true });
   const queries = vcheck((c) => /standard.?quer/i.test(`${c.id} ${c.title}`));

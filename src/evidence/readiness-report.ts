@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Checklist, ItemStatus } from './checklist.js';
+import { statusOf, type CheckStatus, type PassFailCheck } from './check.js';
 import type { Config } from '../config.js';
 import { groupedBarChart, horizontalBarChart, stepLineChart } from './svg-charts.js';
 import { describeUrl } from '../db/production.js';
@@ -16,7 +17,7 @@ type Json = Record<string, any>;
 
 /** A table cell: text, or a status rendered as a badge (HTML) or a word (Markdown). */
 type Cell = string | number | { status: Status };
-type Status = ItemStatus | 'pass' | 'fail' | 'warn' | 'skip';
+type Status = ItemStatus | CheckStatus;
 
 type Block =
   | { kind: 'h2'; text: string }
@@ -63,7 +64,7 @@ export function buildReadinessDocument(config: Config, checklist: Checklist): Re
     add({ kind: 'p', text: `From \`${data!.file}\`: production ${d.production?.url ?? '?'} (${d.production?.source ?? '?'}), ${n(d.seedUsers)} seed users plus ${n(d.pulledInParents?.count ?? 0)} pulled in as referenced parents.` });
     add({ kind: 'table', header: ['Role', 'Seed users'], rows: Object.entries(d.usersByRole ?? {}).map(([r, k]) => [r, n(k)]) });
     add({ kind: 'table', header: ['Table', 'Rows'], rows: Object.entries(d.rowsPerTable ?? {}).map(([t, k]) => [t, n(k)]) });
-    add({ kind: 'table', header: ['Check', 'Result', 'Detail'], rows: (d.checks ?? []).map((c: Json) => [c.name, { status: c.ok ? 'pass' : 'fail' }, c.detail ?? '']) });
+    add({ kind: 'table', header: ['Check', 'Result', 'Detail'], rows: (d.checks ?? []).map((c: PassFailCheck) => [c.name, { status: statusOf(c) }, c.detail ?? '']) });
     if (d.restoreProof) add({ kind: 'p', text: `Backup proof: \`${d.restoreProof.backup}\` restored into \`${d.restoreProof.scratchDatabase}\`: ${n(d.restoreProof.tables)} tables, ${n(d.restoreProof.rows)} rows, ${d.restoreProof.ok ? 'identical checksums' : `mismatches: ${(d.restoreProof.mismatches ?? []).join(', ')}`}.` });
   } else add({ kind: 'p', text: 'No data summary yet: run `rehearse data --yes`.' });
 

@@ -7,6 +7,7 @@ import type postgres from 'postgres';
 import type { Redis } from 'ioredis';
 import { CancelledError, CheckFailedError, isAbortError, UserError } from '../errors.js';
 import { cancellable } from '../db/cancellable.js';
+import type { PassFailCheck } from '../evidence/check.js';
 import path from 'node:path';
 import { MIGRATIONS_DIR, type MigrationFolder } from './folder.js';
 import { invalidateCachedKeys, type InvalidationResult } from './redis-cache.js';
@@ -385,8 +386,8 @@ export async function runPhase(phase: PhaseName, opts: PhaseOptions): Promise<Ph
 }
 
 /** Runs verify.sql for a run: each statement returns rows of (name, ok, detail). */
-export async function runVerify(sql: postgres.Sql, m: MigrationFolder, runId: string, includeDeleted: boolean): Promise<Array<{ name: string; ok: boolean; detail: string; ms: number }>> {
-  const out: Array<{ name: string; ok: boolean; detail: string; ms: number }> = [];
+export async function runVerify(sql: postgres.Sql, m: MigrationFolder, runId: string, includeDeleted: boolean): Promise<Array<PassFailCheck & { ms: number }>> {
+  const out: Array<PassFailCheck & { ms: number }> = [];
   await sql.begin(async (tx) => {
     await tx.unsafe(`SELECT set_config('rehearse.run_id', $1, true), set_config('rehearse.include_deleted', $2, true), set_config('rehearse.batch_limit', '0', true), set_config('rehearse.batch_id', '', true)`, [runId, includeDeleted ? 'on' : 'off']);
     for (const statement of m.verify.statements) {

@@ -7,6 +7,7 @@ import { CheckFailedError } from '../errors.js';
 import { requireEnv } from './env-file.js';
 import { listStackContainers, runCompose, serviceHost, type ComposeRunOptions, type EngineReader, type StackContainer } from './docker.js';
 import { httpGet, missingSecurityHeaders } from './http.js';
+import type { PassFailCheck } from '../evidence/check.js';
 import { stackNames, workPaths, type ServiceName } from '../paths.js';
 import { newestReport } from '../evidence/reports.js';
 
@@ -66,12 +67,8 @@ export async function composeDown(config: Config, opts: ComposeRunOptions & { vo
   await runCompose(config, ['down', '--remove-orphans', ...(opts.volumes ? ['--volumes'] : [])], { ...opts, allProfiles: true, timeoutMs: 180_000 });
 }
 
-export interface VerifyCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-  ms: number;
-}
+/** One check of the stack after bring-up, timed. */
+export type VerifyCheck = PassFailCheck & { ms: number };
 
 export function serviceUrls(config: Config) {
   const host = serviceHost(config);

@@ -9,12 +9,7 @@ import { activePortNames, type Config, type PortName } from '../config.js';
 import { UserError } from '../errors.js';
 import { composeVersion, listStackContainers, pingDocker } from './docker.js';
 import { workPaths } from '../paths.js';
-
-export interface PreflightCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
+import type { PassFailCheck } from '../evidence/check.js';
 
 /** Whether something already listens on host:port (tries to bind it, the only race-free question). */
 export function portIsFree(port: number, host: string): Promise<boolean> {
@@ -36,8 +31,8 @@ export async function portHolder(port: number): Promise<string | undefined> {
   }
 }
 
-export async function checkPorts(config: Config, ownPorts: Set<number>): Promise<PreflightCheck[]> {
-  const checks: PreflightCheck[] = [];
+export async function checkPorts(config: Config, ownPorts: Set<number>): Promise<PassFailCheck[]> {
+  const checks: PassFailCheck[] = [];
   for (const name of activePortNames(config)) {
     const port = config.ports[name];
     if (ownPorts.has(port)) {
@@ -57,7 +52,7 @@ export async function checkPorts(config: Config, ownPorts: Set<number>): Promise
 
 const envNameOf = (name: PortName) => `REHEARSE_PORT_${name.toUpperCase()}`;
 
-export async function checkDisk(config: Config): Promise<PreflightCheck> {
+export async function checkDisk(config: Config): Promise<PassFailCheck> {
   mkdirSync(config.workDir, { recursive: true });
   const fs = await statfs(config.workDir);
   const freeMb = Math.floor((fs.bavail * fs.bsize) / 1024 / 1024);
@@ -69,7 +64,7 @@ export async function checkDisk(config: Config): Promise<PreflightCheck> {
  * A staging database volume without its .env.staging: PostgreSQL keeps the password it was
  * initialised with, so a freshly generated one would lock setup out half-way through.
  */
-export async function checkOrphanVolume(config: Config, docker: Dockerode): Promise<PreflightCheck> {
+export async function checkOrphanVolume(config: Config, docker: Dockerode): Promise<PassFailCheck> {
   const name = 'staging volume';
   if (existsSync(workPaths(config).envFile)) return { name, ok: true, detail: '.env.staging present' };
   try {
@@ -81,15 +76,15 @@ export async function checkOrphanVolume(config: Config, docker: Dockerode): Prom
 }
 
 export interface PreflightResult {
-  checks: PreflightCheck[];
+  checks: PassFailCheck[];
   dockerVersion: string;
   composeVersion: string;
 }
 
 /** Runs every preflight check; throws a UserError listing every failure (nothing has been written yet). */
-export async function preflight(config: Config, docker: Dockerode, signal?: AbortSignal, onCheck?: (c: PreflightCheck) => void): Promise<PreflightResult> {
-  const checks: PreflightCheck[] = [];
-  const record = (c: PreflightCheck) => {
+export async function preflight(config: Config, docker: Dockerode, signal?: AbortSignal, onCheck?: (c: PassFailCheck) => void): Promise<PreflightResult> {
+  const checks: PassFailCheck[] = [];
+  const record = (c: PassFailCheck) => {
     checks.push(c);
     onCheck?.(c);
   };

@@ -9,7 +9,8 @@ import { monitoringChecks } from './monitoring.js';
 import { performanceChecks } from './performance.js';
 import { StackProbes, type ProbeInputs } from './probes.js';
 import { securityChecks } from './security.js';
-import { CATEGORIES, type Category, type CheckDef, type CheckResult, type CheckStatus } from './types.js';
+import { CATEGORIES, type Category, type CheckDef, type CheckResult } from './types.js';
+import { countStatuses, type CheckStatus } from '../evidence/check.js';
 
 export * from './types.js';
 export { StackProbes } from './probes.js';
@@ -153,8 +154,7 @@ export interface Summary {
 }
 
 export function summarize(results: CheckResult[]): Summary {
-  const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0 };
-  for (const r of results) counts[r.status]++;
+  const counts = countStatuses(results);
   const requiredFailed = results.filter((r) => r.status === 'fail' && r.required);
   return { total: results.length, counts, requiredFailed, ok: results.length > 0 && requiredFailed.length === 0 };
 }

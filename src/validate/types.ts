@@ -1,5 +1,6 @@
 // The vocabulary of `rehearse validate`: categories, check definitions and their results. A check is
 // a small async function over the shared probes; it reports what it measured, never prints.
+import type { CheckStatus, GradedCheck } from '../evidence/check.js';
 import type { StackProbes } from './probes.js';
 
 export const CATEGORIES = ['infrastructure', 'application', 'database', 'security', 'performance', 'integration'] as const;
@@ -13,8 +14,6 @@ export const CATEGORY_TITLES: Record<Category, string> = {
   performance: 'Performance',
   integration: 'Integration',
 };
-
-export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
 /** What a check function returns: the measurement and, when it did not pass, what to do. */
 export interface CheckOutcome {
@@ -54,17 +53,15 @@ export interface CheckDef {
   run(probes: StackProbes): Promise<CheckOutcome>;
 }
 
-export interface CheckResult {
+export interface CheckResult extends GradedCheck {
   id: string;
   category: Category;
   title: string;
-  status: CheckStatus;
   required: boolean;
   value: string;
   threshold: string;
   hint: string;
   detail?: string;
-  data?: unknown;
   ms: number;
 }
 

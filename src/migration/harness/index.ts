@@ -20,10 +20,10 @@ import { countEligible, eligibleCondition, logTable, MigrationRunError, runPhase
 import { explainStandardQueries, Workload, type ExplainResult, type WorkloadReport } from '../workload.js';
 import { projectionVerdict, projectProduction, runTrials, trialFootprint, trialSizes, type Projection, type Trials } from '../projection.js';
 import { quoteIdent, sqlString } from '../../db/sql-text.js';
+import { countStatuses, groupStatus, type CheckStatus, type GradedCheck } from '../../evidence/check.js';
 
 export const CATEGORIES = ['prerequisites', 'migration', 'integrity', 'rollback', 'performance', 'edge-cases'] as const;
 export type Category = (typeof CATEGORIES)[number];
-export type TestStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
 export const CATEGORY_TITLES: Record<Category, string> = {
   prerequisites: 'Prerequisites',
@@ -34,10 +34,9 @@ export const CATEGORY_TITLES: Record<Category, string> = {
   'edge-cases': 'Edge cases',
 };
 
-export interface TestResult {
+export interface TestResult extends GradedCheck {
   name: string;
   category: Category;
-  status: TestStatus;
   durationMs: number;
   /** One line for people; `data` holds the measured values. */
   summary: string;
@@ -943,9 +942,7 @@ export class MigrationHarness {
     const categories = Object.fromEntries(
       CATEGORIES.map((c) => {
         const tests = this.results.filter((r) => r.category === c);
-        const count = (s: TestStatus) => tests.filter((r) => r.status === s).length;
-        const status: TestStatus | 'not run' = !tests.length ? 'not run' : count('fail') ? 'fail' : tests.every((r) => r.status === 'skip') ? 'skip' : count('warn') ? 'warn' : 'pass';
-        return [c, { status, tests: tests.length, pass: count('pass'), fail: count('fail'), warn: count('warn'), skip: count('skip') }];
+        return [c, { status: groupStatus(tests) ?? 'not run', tests: tests.length, ...countStatuses(tests) }];
       }),
     ) as HarnessSummary['categories'];
     const failed = this.results.filter((r) => r.status === 'fail');
@@ -954,7 +951,7 @@ export class MigrationHarness {
 }
 
 export interface HarnessSummary {
-  categories: Record<Category, { status: TestStatus | 'not run'; tests: number; pass: number; fail: number; warn: number; skip: number }>;
+  categories: Record<Category, { status: CheckStatus | 'not run'; tests: number; pass: number; fail: number; warn: number; skip: number }>;
   failed: string[];
   ok: boolean;
 }

@@ -68,7 +68,12 @@ beforeAll(async () => {
   await removeStack(stack);
   await removeDemo(stack.config);
   expect(stack.config.profiles.monitoring).toBe(false);
-  for (const args of [['setup', '--monitoring', '--yes'], ['demo', '--yes'], ['data', '--yes']]) expectOk(await rehearse(stack, args));
+  let setup = await rehearse(stack, ['setup', '--monitoring', '--yes']);
+  // On a crowded test machine the app's 3 s health check can time out while it starts (4 of 5 runs
+  // here at load 50-190); a second setup waits for it again, as bench/startup.mjs does.
+  if (setup.exitCode !== 0 && /app-staging is unhealthy/.test(setup.stdout + setup.stderr)) setup = await rehearse(stack, ['setup', '--monitoring', '--yes']);
+  expectOk(setup);
+  for (const args of [['demo', '--yes'], ['data', '--yes']]) expectOk(await rehearse(stack, args));
 }, 1_200_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@
 //
 // Usage: node bench/data-scale.mjs [--users N] [--max-users M] [--before DIR] [--no-big] [--no-small]
 // --before DIR: also run the data step of another checkout (built, e.g. a worktree of the base
-// commit) in the same run, right after the baseline, so both sit beside the same baseline.
+// commit) in the same run, right after this one's, so both sit beside the same baseline.
 // (defaults 200,000 and 20,000; needs `npx tsc -p .`, the stand-in images and a few GB of disk).
 // Productions are kept running and reused by later runs, one per size (`rehearse-bench-sl-p<N>`,
 // built once: a 200k production takes minutes), and so is the staging stack (`rehearse-bench-sl`).
@@ -58,6 +58,8 @@ const stagingDir = workspace(stagingProject, {
   ports: { app: base + 1, https: base + 2, http: base + 3, postgres: base + 4, redis: base + 5, pgadmin: base + 6, prometheus: base + 7, grafana: base + 8 },
   volumes: Object.fromEntries(['postgres', 'redis', 'prometheus', 'grafana', 'pgadmin'].map((v) => [v, `${stagingProject}_${v}_data`])),
   demo: { port: base + 9 },
+  // A busy host makes the whole-production reads (the PII dictionary) slow: room for them.
+  production: { statementTimeoutMs: 600_000 },
 });
 
 /** A demo production of `users` users in its own project, built once and reused (the demo keeps a loaded database). */
@@ -108,10 +110,10 @@ if (big) await bigRun();
 async function bigRun() {
   const prod = await production(demoUsers);
 
-  // 1. rehearse data --max-users M (the other checkout's first, with --before); each summary is
+  // 1. rehearse data --max-users M (then the other checkout's, with --before); each summary is
   // printed as soon as it is in (a long baseline can be cut off by a busy host).
   const results = [];
-  for (const [label, checkout] of before ? [[`BEFORE (${before})`, before], [`AFTER (${root})`, root]] : [[root, root]]) {
+  for (const [label, checkout] of before ? [[`AFTER (${root})`, root], [`BEFORE (${before})`, before]] : [[root, root]]) {
     results.push([label, await rehearseData(prod.url, ['--max-users', String(subsetUsers)], checkout)]);
     report(...results.at(-1), prod);
   }

@@ -172,7 +172,8 @@ async function writeTables(staging: postgres.Sql, reads: TableReads, prodShape: 
       current = undefined;
 
       for (const t of triggers) await tx.unsafe(`ALTER TABLE ${t.tbl} ${ENABLE[t.enabled] ?? 'ENABLE'} TRIGGER ${quoteIdent(t.name)}`);
-      if (deferred.length) await tx.unsafe(`SET LOCAL maintenance_work_mem = '256MB'`);
+      // Staging's container is memory-limited (resources.postgres.memoryMb): room for a sort, not a spike.
+      if (deferred.length) await tx.unsafe(`SET LOCAL maintenance_work_mem = '128MB'`);
       for (const ix of deferred) {
         opts.signal?.throwIfAborted();
         await tx.unsafe(ix.definition);

@@ -35,7 +35,8 @@ function site(name, base, build) {
   const ports = { app: base + 1, https: base + 2, http: base + 3, postgres: base + 4, redis: base + 5, pgadmin: base + 6, prometheus: base + 7, grafana: base + 8 };
   const volumes = Object.fromEntries(['postgres', 'redis', 'prometheus', 'grafana', 'pgadmin'].map((v) => [v, `${project}_${v}_data`]));
   mkdirSync(workDir, { recursive: true });
-  writeFileSync(path.join(workDir, 'rehearse.config.json'), JSON.stringify({ project, ports, volumes, demo: { port: base + 10 } }));
+  // Production reads of a 200,000-user demo outlast the default 60 s statement timeout on a crowded host.
+  writeFileSync(path.join(workDir, 'rehearse.config.json'), JSON.stringify({ project, ports, volumes, demo: { port: base + 10 }, production: { statementTimeoutMs: 600_000 } }));
   return { name, workDir, project, build };
 }
 

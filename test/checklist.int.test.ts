@@ -4,10 +4,10 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { projectProduction } from '../src/migration/projection.js';
 import { describe, expect, it } from 'vitest';
 import { computeChecklist } from '../src/checklist.js';
 import { loadConfig } from '../src/config.js';
-import { projectProduction } from '../src/migration/projection.js';
 import { dockerClient } from '../src/docker.js';
 import { writeReport } from '../src/reports.js';
 

@@ -5,7 +5,7 @@
 // The large staging costs many minutes to build, so it is built once in --dir and reused by later
 // runs (a marker file records what was built); --rebuild builds it again, --down removes both.
 // Usage: node bench/validate-scale.mjs [--users 200000] [--max-users 100000] [--runs 2]
-//        [--dir /tmp/rehearse-bench-sva-scale] [--build-only] [--rebuild] [--down]
+//        [--dir /tmp/rehearse-bench-sva-scale] [--build-only] [--rebuild] [--down] [--no-warmup]
 //        [--bin CHECKOUT/bin/rehearse]   validate with another checkout (e.g. a baseline commit);
 //                                        its demo app then serves both stagings
 import { spawnSync } from 'node:child_process';
@@ -123,8 +123,10 @@ if (args.includes('--build-only')) process.exit(0);
 for (const s of [small, large]) restartApp(s);
 
 // Warm-up (first connections, page cache), then the measured runs alternate so both see the same host.
-validate(small);
-validate(large);
+if (!args.includes('--no-warmup')) {
+  validate(small);
+  validate(large);
+}
 const results = { small: [], large: [] };
 for (let i = 0; i < runs; i++) {
   results.small.push(validate(small));

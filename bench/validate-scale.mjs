@@ -5,7 +5,7 @@
 // The large staging costs many minutes to build, so it is built once in --dir and reused by later
 // runs (a marker file records what was built); --rebuild builds it again, --down removes both.
 // Usage: node bench/validate-scale.mjs [--users 200000] [--max-users 100000] [--runs 2]
-//        [--dir /tmp/rehearse-bench-sva-scale] [--build-only] [--rebuild] [--down]
+//        [--dir /tmp/rehearse-bench-sva-scale] [--build-only] [--rebuild] [--down] [--no-warmup]
 //        [--bin CHECKOUT/bin/rehearse]   validate with another checkout (e.g. a baseline commit);
 //                                        its demo app then serves both stagings
 import { spawnSync } from 'node:child_process';
@@ -35,7 +35,8 @@ function site(name, base, build) {
   const ports = { app: base + 1, https: base + 2, http: base + 3, postgres: base + 4, redis: base + 5, pgadmin: base + 6, prometheus: base + 7, grafana: base + 8 };
   const volumes = Object.fromEntries(['postgres', 'redis', 'prometheus', 'grafana', 'pgadmin'].map((v) => [v, `${project}_${v}_data`]));
   mkdirSync(workDir, { recursive: true });
-  writeFileSync(path.join(workDir, 'rehearse.config.json'), JSON.stringify({ project, ports, volumes, demo: { port: base + 10 } }));
+  // Production reads of a 200,000-user demo outlast the default 60 s statement timeout on a crowded host.
+  writeFileSync(path.join(workDir, 'rehearse.config.json'), JSON.stringify({ project, ports, volumes, demo: { port: base + 10 }, production: { statementTimeoutMs: 600_000 } }));
   return { name, workDir, project, build };
 }
 
@@ -76,7 +77,8 @@ function ensureBuilt(s, { rebuild }) {
   const setup = run(s, ['setup', '--yes'], { allowFail: true });
   t.setupMs = setup.ms;
   if (setup.status !== 0) console.error(`[${s.name}] setup exited ${setup.status} (going on: ${setup.stderr.split('\n').filter((l) => l.startsWith('✖')).pop() ?? ''})`);
-  t.demoMs = run(s, ['demo', '--reload', '--yes', ...(s.build.demoUsers ? ['--users', String(s.build.demoUsers)] : [])]).ms;
+  // Without --reload a demo of the same size and seed is reused (building 200,000 users costs many minutes).
+  t.demoMs = run(s, ['demo', ...(rebuild ? ['--reload'] : []), '--yes', ...(s.build.demoUsers ? ['--users', String(s.build.demoUsers)] : [])]).ms;
   t.dataMs = run(s, ['data', '--yes', ...(s.build.maxUsers ? ['--max-users', String(s.build.maxUsers)] : [])]).ms;
   const built = { build: s.build, builtAt: new Date().toISOString(), ...t, size: dataSize(s) };
   writeFileSync(markerFile(s), JSON.stringify(built, null, 2));
@@ -121,8 +123,10 @@ if (args.includes('--build-only')) process.exit(0);
 for (const s of [small, large]) restartApp(s);
 
 // Warm-up (first connections, page cache), then the measured runs alternate so both see the same host.
-validate(small);
-validate(large);
+if (!args.includes('--no-warmup')) {
+  validate(small);
+  validate(large);
+}
 const results = { small: [], large: [] };
 for (let i = 0; i < runs; i++) {
   results.small.push(validate(small));

@@ -19,7 +19,7 @@ import { CancelledError, CheckFailedError, UserError } from '../src/errors.js';
 import { openProduction, openSnapshot, openSnapshotReaders, translatePgError, type Snapshot } from '../src/db/production.js';
 import { writeReport } from '../src/evidence/reports.js';
 import { fingerprint, proveRestore, restoreStaging, type RestoreProof, type TableFingerprint } from '../src/db/restore.js';
-import { stagingSql } from '../src/db/staging.js';
+import { stagingSql, stagingUnreachable } from '../src/db/staging.js';
 import { introspect, type DbShape } from '../src/subset/introspect.js';
 import { planSubset, type SubsetPlan } from '../src/subset/planner.js';
 import { resolveSeed, type ResolvedSeed } from '../src/subset/seed.js';
@@ -136,7 +136,7 @@ export function dataTasks(): ListrTask<DataContext>[] {
             try {
               await ctx.staging`SELECT 1`;
             } catch (error) {
-              throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
+              throw stagingUnreachable(config, error);
             }
             await assertNotSameDatabase(ctx.snapshot.tx, ctx.staging, ctx.production.display);
           }

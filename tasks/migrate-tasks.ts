@@ -18,7 +18,7 @@ import { copyHint, countEligible, type RunnerSettings, type StatementTiming } fr
 import { openProduction } from '../src/db/production.js';
 import { writeReport } from '../src/evidence/reports.js';
 import { restoreStaging } from '../src/db/restore.js';
-import { stagingRedis, stagingSql } from '../src/db/staging.js';
+import { stagingRedis, stagingSql, stagingUnreachable } from '../src/db/staging.js';
 import { version } from '../src/version.js';
 import { timePhase } from './run-tasks.js';
 
@@ -226,7 +226,7 @@ export async function connectStaging(ctx: MigrateContext): Promise<void> {
     await sql`SELECT 1`;
   } catch (error) {
     await sql.end({ timeout: 1 });
-    throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
+    throw stagingUnreachable(config, error);
   }
   ctx.staging = sql;
 }
@@ -257,7 +257,7 @@ export function migrateTasks(): ListrTask<MigrateContext>[] {
             try {
               await ctx.redis.connect();
             } catch (error) {
-              throw new UserError(`Cannot reach staging Redis on port ${config.ports.redis}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
+              throw stagingUnreachable(config, error, { service: 'redis' });
             }
             let production: ReturnType<typeof resolveProduction> | undefined;
             try {

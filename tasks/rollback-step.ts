@@ -9,7 +9,7 @@ import { CheckFailedError, UserError } from '../src/errors.js';
 import { adaptMigration } from '../src/migration/adapt.js';
 import { loadMigration, type MigrationFolder } from '../src/migration/folder.js';
 import { appliedRuns, rollbackApplied, type AppliedRun, type RollbackProof, type RollbackResult } from '../src/migration/rollback.js';
-import { stagingRedis, stagingSql } from '../src/db/staging.js';
+import { stagingRedis, stagingSql, stagingUnreachable } from '../src/db/staging.js';
 import { stagingSeed } from '../src/subset/seed.js';
 import { kib } from './format.js';
 import { runnerSettings } from './migrate-tasks.js';
@@ -45,7 +45,7 @@ async function readApplied(ctx: RollbackContext): Promise<void> {
   try {
     ctx.runs = await appliedRuns(ctx.sql, folder);
   } catch (error) {
-    throw new UserError(`Cannot read the migration log in the staging database on port ${config.ports.postgres}.`, { tryThis: 'Bring staging up with `rehearse setup` first.', causes: [(error as Error).message] });
+    throw stagingUnreachable(config, error, { doing: 'read the migration log in' });
   }
   if (!ctx.runs.length) throw new UserError(`Nothing to roll back: no run of ${folder.name} (${folder.dir}) is applied on staging.`, { tryThis: `\`rehearse migrate --migration ${ctx.migrationName}\` runs it (and ends with it applied); a run is found by its folder's name.` });
   ctx.migration = (await adaptMigration(ctx.sql, folder, config.data.schemas, stagingSeed(config).table)).migration;

@@ -12,9 +12,8 @@ import { exactCounts } from '../src/db/backup.js';
 import { evidenceAge, loadEvidence, type Evidence } from '../src/evidence/checklist.js';
 import { demoNames } from '../src/demo/demo-db.js';
 import { listStackContainers } from '../src/stack/docker.js';
-import { UserError } from '../src/errors.js';
 import { workPaths } from '../src/paths.js';
-import { stagingSql } from '../src/db/staging.js';
+import { stagingSql, stagingUnreachable } from '../src/db/staging.js';
 import type { StepId } from '../src/run/steps.js';
 import { n } from './format.js';
 
@@ -87,7 +86,7 @@ export async function stagingContents(config: Config, opts: { allSchemas?: boole
     const counts = Object.entries(await exactCounts(sql)).filter(([key]) => opts.allSchemas || config.data.schemas.includes(key.split('.')[0]!.replace(/^"|"$/g, '')));
     return `${counts.length} tables, ${n(counts.reduce((sum, [, k]) => sum + k, 0))} rows${opts.allSchemas ? ' (exact)' : ''}`;
   } catch (error) {
-    if (opts.required) throw new UserError(`Cannot reach the staging database on port ${config.ports.postgres}; nothing was changed.`, { tryThis: '`rehearse status` shows the stack; `rehearse setup` brings it up.', causes: [(error as Error).message] });
+    if (opts.required) throw stagingUnreachable(config, error, { nothingChanged: true });
     return '(staging is not reachable: `rehearse setup` first)';
   } finally {
     await sql.end({ timeout: 1 });

@@ -46,6 +46,19 @@ export async function stagingRedis(config: Config): Promise<Redis> {
   });
 }
 
+/**
+ * The one translation of "staging does not answer" (the database, or Redis): what was tried, on which
+ * published port, and the command that brings the stack up. `doing` names a more precise attempt
+ * ("read the migration log in").
+ */
+export function stagingUnreachable(config: Config, error: unknown, opts: { service?: 'postgres' | 'redis'; doing?: string; nothingChanged?: boolean } = {}): UserError {
+  const what = opts.service === 'redis' ? `staging Redis on port ${config.ports.redis}` : `the staging database on port ${config.ports.postgres}`;
+  return new UserError(`Cannot ${opts.doing ?? 'reach'} ${what}${opts.nothingChanged ? '; nothing was changed' : ''}.`, {
+    tryThis: 'Bring staging up with `rehearse setup` first (`rehearse status` shows the stack).',
+    causes: [(error as Error).message],
+  });
+}
+
 export const STAGING_SQL_DIR = assetPath('sql', 'staging');
 
 export function stagingSqlFiles(): string[] {

@@ -17,6 +17,9 @@ const DATA_HINT = '`rehearse data --yes` loads the staging subset (`rehearse dem
 /** True when app-staging runs the bundled demo app (whose routes are known). */
 export const isDemoApp = (p: StackProbes) => !p.config.app.image && !p.config.app.build;
 
+/** The demo app answers 501 {"status":"n/a"} when the loaded schema lacks the route's table. */
+export const notApplicable = (status: number, json: unknown) => status === 501 && (json as { status?: unknown } | undefined)?.status === 'n/a';
+
 /** The dependency the health document reports as down, with the command that shows why. */
 export function healthDependencyHint(h: HealthProbe): { failing: string[]; hint: string } | undefined {
   const failing = Object.entries(h.json?.checks ?? {})
@@ -88,8 +91,7 @@ const routes: CheckDef = {
         }
       }),
     );
-    // The demo app answers 501 {"status":"n/a"} when the loaded schema lacks the route's table.
-    const na = configured ? [] : results.filter((r) => r.status === 501 && r.json?.status === 'n/a');
+    const na = configured ? [] : results.filter((r) => notApplicable(r.status, r.json));
     const bad = results.filter((r) => !na.includes(r) && (r.status !== 200 || (!configured && !r.json)));
     const applicable = results.length - na.length;
     const value = `${applicable - bad.length}/${applicable} answer 200${configured ? '' : ' JSON'}${na.length ? `; ${na.length} n/a` : ''}`;

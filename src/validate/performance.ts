@@ -2,8 +2,8 @@
 // assets), a bounded concurrent load on loopback, and one CPU/memory snapshot per container.
 import https from 'node:https';
 import { figuresFromStats } from '../stack/container-stats.js';
-import { isDemoApp, nginxHint } from './application.js';
-import { httpGet, requestError } from '../stack/http.js';
+import { isDemoApp, nginxHint, notApplicable } from './application.js';
+import { httpGet, parseJson, requestError } from '../stack/http.js';
 import { runLoad } from './load.js';
 import { fail, pass, warn, type CheckDef } from './types.js';
 
@@ -72,17 +72,17 @@ const load: CheckDef = {
     let paths = l.path ? [l.path] : isDemoApp(p) ? DEMO_LOAD_PATHS : [p.config.app.healthPath];
     // A demo-app list route whose table this schema lacks answers 501 n/a (see application.routes):
     // load what applies, so a schema with other table names is not failed for 501s it was told about.
-    let notApplicable: string[] = [];
+    let naPaths: string[] = [];
     if (!l.path && isDemoApp(p)) {
-      const probes = await Promise.all(paths.map(async (path) => ({ path, na: await p.https(path).then((r) => r.status === 501 && /"status"\s*:\s*"n\/a"/.test(r.body), () => false) })));
-      notApplicable = probes.filter((x) => x.na).map((x) => x.path);
-      paths = paths.filter((x) => !notApplicable.includes(x));
+      const probes = await Promise.all(paths.map(async (path) => ({ path, na: await p.https(path).then((r) => notApplicable(r.status, parseJson(r.body)), () => false) })));
+      naPaths = probes.filter((x) => x.na).map((x) => x.path);
+      paths = paths.filter((x) => !naPaths.includes(x));
     }
     const threshold = `${l.requests} requests to ${paths.join(', ')}${paths.length > 1 ? ' in turn' : ''} at concurrency ${l.concurrency}: ≤ ${l.maxErrors} errors, p95 < ${l.p95MaxMs} ms`;
     const ca = p.ca();
     const r = await runLoad({ urls: paths.map((x) => p.httpsUrl(x)), requests: l.requests, concurrency: l.concurrency, signal: p.signal, ...(ca ? { ca } : {}) });
     p.throwIfAborted();
-    const value = `p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms, ${r.errors} error(s), ${r.requestsPerSecond} req/s over ${r.requests} requests${notApplicable.length ? ` (${notApplicable.join(', ')} n/a on this schema)` : ''}`;
+    const value = `p50 ${r.p50Ms} ms, p95 ${r.p95Ms} ms, ${r.errors} error(s), ${r.requestsPerSecond} req/s over ${r.requests} requests${naPaths.length ? ` (${naPaths.join(', ')} n/a on this schema)` : ''}`;
     const problems = [r.errors > l.maxErrors ? `${r.errors} errors (${Object.entries(r.errorKinds).map(([k, n]) => `${k} ×${n}`).join(', ')})` : '', r.p95Ms >= l.p95MaxMs ? `p95 ${r.p95Ms} ms` : ''].filter(Boolean);
     if (problems.length) return fail(value, { threshold, detail: problems.join('; '), data: r });
     return pass(value, { threshold, data: r });
